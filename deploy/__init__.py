@@ -1,0 +1,1 @@
+"""The project's own Pulumi program: composes a stack in ``stacks/`` from its config."""

@@ -1,0 +1,30 @@
+"""Small helpers for nested Helm values and generated objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: maps merge key by key, anything else is replaced.
+
+    Lists are replaced whole, as Helm does with values files.
+    """
+    merged: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def dig(values: Mapping[str, Any], *path: str) -> Any:
+    """``values[a][b]…``, or ``None`` where any step is missing."""
+    current: Any = values
+    for key in path:
+        if not isinstance(current, Mapping) or key not in current:
+            return None
+        current = current[key]
+    return current

@@ -1,0 +1,380 @@
+"""Where the mesh runs: a kind cluster made in the graph, or a cluster that already exists.
+
+Both give the rest of the package the same small interface, :class:`Cluster`: the Kubernetes
+provider every resource must use, whether a LoadBalancer can be had, the NodePorts a gateway
+must use when it cannot, and the address a client on this machine reaches the gateway at.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from typing import Literal, Protocol, TypedDict
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+import yaml
+
+from mesh_https import validation as v
+
+KIND_COMPONENT = "KindCluster"
+EXISTING_COMPONENT = "ExistingCluster"
+
+
+class Ports(TypedDict):
+    """A pair of ports, one for plain HTTP and one for HTTPS."""
+
+    http: int
+    """Port for plain HTTP (redirected to HTTPS by the gateway)."""
+    https: int
+    """Port for HTTPS."""
+
+
+class GatewayServiceArgs(TypedDict, total=False):
+    """How the ingress gateway's Service is exposed; see :meth:`Cluster.gateway_service`."""
+
+    type: Literal["LoadBalancer", "NodePort"]
+    """Service type. ``NodePort`` where no load balancer exists (kind)."""
+    node_ports: Ports
+    """Fixed nodePorts for ``http`` and ``https``; required for ``NodePort``."""
+    annotations: Mapping[str, str]
+    """Service annotations, e.g. a cloud load balancer's scheme or internal flag."""
+
+
+class LocalIngress(TypedDict):
+    """Where a client on the machine that runs ``pulumi up`` reaches the gateway."""
+
+    address: str
+    """The IP address, e.g. ``127.0.0.1`` for kind's port mappings."""
+    ports: Ports
+    """The host ports that reach the gateway's HTTP and HTTPS listeners."""
+
+
+class Cluster(Protocol):
+    """What the other components need from a cluster. Kept deliberately small."""
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The explicit Kubernetes provider for every resource in the cluster."""
+        ...
+
+    @property
+    def load_balancer(self) -> bool:
+        """Whether a Service of type LoadBalancer gets an address here."""
+        ...
+
+    @property
+    def node_ports(self) -> Ports | None:
+        """Fixed gateway NodePorts, where the cluster maps them (kind)."""
+        ...
+
+    @property
+    def local_ingress(self) -> LocalIngress | None:
+        """Host address and ports reaching the gateway, where known before deploy (kind)."""
+        ...
+
+    def gateway_service(self) -> GatewayServiceArgs:
+        """The gateway Service settings this cluster needs, for ``IstioInstallArgs``."""
+        ...
+
+
+def _gateway_service(
+    load_balancer: bool, node_ports: Ports | None, annotations: Mapping[str, str] | None
+) -> GatewayServiceArgs:
+    if load_balancer:
+        service: GatewayServiceArgs = {"type": "LoadBalancer"}
+    else:
+        if node_ports is None:
+            raise ValueError("a cluster without a load balancer must define node ports")
+        service = {"type": "NodePort", "node_ports": node_ports}
+    if annotations:
+        service["annotations"] = dict(annotations)
+    return service
+
+
+def check_ports(component: str, field: str, ports: Mapping[str, object], *, node: bool) -> None:
+    """Both ``http`` and ``https`` present, in range, and different."""
+    if set(ports) != {"http", "https"}:
+        v.fail(component, field, f"has keys {sorted(ports)}; it needs exactly 'http' and 'https'")
+    low, high = (30000, 32767) if node else (1, 65535)
+    for key in ("http", "https"):
+        v.check_port(component, f"{field}.{key}", ports[key], low=low, high=high)
+    v.check_distinct(component, field, ports)
+
+
+# --------------------------------------------------------------------------------------- kind
+
+
+class KindClusterArgs(TypedDict, total=False):
+    """Inputs of :class:`KindCluster`. Every key is optional."""
+
+    cluster_name: str
+    """The kind cluster's name (``kind create cluster --name``). Defaults to the resource name."""
+    node_image: str
+    """Pin the node image, e.g. ``kindest/node:v1.34.0@sha256:…``. Defaults to kind's own."""
+    host_ports: Ports
+    """Host ports mapped to the gateway. Default ``{"http": 80, "https": 443}``."""
+    node_ports: Ports
+    """The gateway's fixed NodePorts (30000-32767). Default ``{"http": 30080, "https": 30443}``."""
+    listen_address: str
+    """Host address the port mappings bind. Default ``127.0.0.1``: not exposed to the LAN."""
+    workers: int
+    """Worker nodes besides the control plane. Default 0."""
+    wait_seconds: int
+    """How long ``kind create`` waits for the control plane to be ready. Default 180."""
+
+
+DEFAULT_HOST_PORTS: Ports = {"http": 80, "https": 443}
+DEFAULT_NODE_PORTS: Ports = {"http": 30080, "https": 30443}
+
+
+def kind_config(args: KindClusterArgs) -> str:
+    """The kind cluster config (YAML) for ``args``: deterministic, so it can trigger replacement."""
+    host = args.get("host_ports", DEFAULT_HOST_PORTS)
+    node = args.get("node_ports", DEFAULT_NODE_PORTS)
+    address = args.get("listen_address", "127.0.0.1")
+    control_plane: dict[str, object] = {"role": "control-plane"}
+    if "node_image" in args:
+        control_plane["image"] = args["node_image"]
+    control_plane["extraPortMappings"] = [
+        {
+            "containerPort": node[key],
+            "hostPort": host[key],
+            "listenAddress": address,
+            "protocol": "TCP",
+        }
+        for key in ("http", "https")
+    ]
+    nodes = [control_plane]
+    for _ in range(args.get("workers", 0)):
+        worker: dict[str, object] = {"role": "worker"}
+        if "node_image" in args:
+            worker["image"] = args["node_image"]
+        nodes.append(worker)
+    config = {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": nodes}
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _validate_kind(name: str, args: KindClusterArgs) -> None:
+    c = KIND_COMPONENT
+    v.check_dns_label(c, "cluster_name", args.get("cluster_name", name))
+    if "node_image" in args:
+        v.check_non_empty(c, "node_image", args["node_image"])
+    check_ports(c, "host_ports", args.get("host_ports", DEFAULT_HOST_PORTS), node=False)
+    check_ports(c, "node_ports", args.get("node_ports", DEFAULT_NODE_PORTS), node=True)
+    v.check_non_empty(c, "listen_address", args.get("listen_address", "127.0.0.1"))
+    workers = args.get("workers", 0)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        v.fail(c, "workers", f"is {workers!r}; it must be a whole number, 0 or more")
+    v.check_positive_int(c, "wait_seconds", args.get("wait_seconds", 180))
+
+
+class KindCluster(pulumi.ComponentResource):
+    """A local kind cluster, created and deleted by the graph (``pulumi-command``).
+
+    The kind config maps the host's ports (80/443 by default) to fixed NodePorts, which the
+    gateway Service then uses, so ``https://<host>/`` on this machine reaches the gateway.
+    Changing the config replaces the cluster (deleting the old one first: kind names are
+    unique). ``kind create`` also adds a ``kind-<name>`` context to your kubeconfig, so
+    ``kubectl`` works against it.
+    """
+
+    kubeconfig: pulumi.Output[str]
+    """The cluster's kubeconfig (secret: it carries client credentials)."""
+    cluster_name: pulumi.Output[str]
+    """The kind cluster name."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KindClusterArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args = args or {}
+        _validate_kind(name, args)
+        super().__init__("mesh-https:index:KindCluster", name, None, opts)
+
+        kind_name = args.get("cluster_name", name)
+        config = kind_config(args)
+        wait = args.get("wait_seconds", 180)
+        quoted = shlex.quote(kind_name)
+        self._node_ports: Ports = dict(args.get("node_ports", DEFAULT_NODE_PORTS))  # type: ignore[assignment]
+        self._host_ports: Ports = dict(args.get("host_ports", DEFAULT_HOST_PORTS))  # type: ignore[assignment]
+        self._address = args.get("listen_address", "127.0.0.1")
+
+        create = command.local.Command(
+            f"{name}-kind",
+            create=(
+                f"kind create cluster --name {quoted} --config - --wait {wait}s 1>&2"
+                f" && kind get kubeconfig --name {quoted}"
+            ),
+            delete=f"kind delete cluster --name {quoted}",
+            stdin=config,
+            # The config lives in triggers, so a change replaces the cluster instead of
+            # re-running `kind create` against one that already exists.
+            triggers=[kind_name, config],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                additional_secret_outputs=["stdout"],
+                delete_before_replace=True,
+            ),
+        )
+        self.kubeconfig = pulumi.Output.secret(create.stdout)
+        self.cluster_name = pulumi.Output.from_input(kind_name)
+        self._k8s_provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=self.kubeconfig,
+            # A deleted kind cluster can't be reached again; let destroy forget its objects.
+            delete_unreachable=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"kubeconfig": self.kubeconfig, "cluster_name": self.cluster_name})
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider bound to this cluster's kubeconfig."""
+        return self._k8s_provider
+
+    @property
+    def load_balancer(self) -> bool:
+        """kind has no load balancer: always ``False``."""
+        return False
+
+    @property
+    def node_ports(self) -> Ports:
+        """The gateway NodePorts the host ports are mapped to."""
+        return self._node_ports
+
+    @property
+    def local_ingress(self) -> LocalIngress:
+        """``127.0.0.1`` (or the listen address) and the mapped host ports."""
+        address = "127.0.0.1" if self._address in ("0.0.0.0", "") else self._address
+        return {"address": address, "ports": self._host_ports}
+
+    def gateway_service(self) -> GatewayServiceArgs:
+        """A NodePort gateway on the fixed nodePorts the kind config maps."""
+        return _gateway_service(False, self._node_ports, None)
+
+
+# ----------------------------------------------------------------------------------- existing
+
+
+class ExistingClusterArgs(TypedDict, total=False):
+    """Inputs of :class:`ExistingCluster`: give ``kubeconfig`` or ``kubeconfig_path``."""
+
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig content (kept as a secret)."""
+    kubeconfig_path: str
+    """Path to a kubeconfig file; ``~`` is expanded. The provider reads it at run time."""
+    context: str
+    """The kubeconfig context to use. Defaults to the file's current context."""
+    load_balancer: bool
+    """Whether LoadBalancer Services get an address. Default ``True`` (cloud clusters)."""
+    node_ports: Ports
+    """Fixed gateway NodePorts, for clusters without a load balancer."""
+    gateway_annotations: Mapping[str, str]
+    """Annotations for the gateway's LoadBalancer Service (e.g. internal, NLB)."""
+
+
+def _read_kubeconfig(c: str, field: str, text: str) -> dict[str, object]:
+    if not text.strip():
+        v.fail(c, field, "is empty; it must be a kubeconfig with at least one context")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        v.fail(c, field, f"is not valid YAML ({err.__class__.__name__}); it must be a kubeconfig")
+    if not isinstance(parsed, dict) or not parsed.get("contexts"):
+        v.fail(c, field, "has no contexts; it must be a kubeconfig with at least one context")
+    return parsed
+
+
+def _validate_existing(args: ExistingClusterArgs) -> None:
+    c = EXISTING_COMPONENT
+    has_content = "kubeconfig" in args
+    has_path = "kubeconfig_path" in args
+    if has_content == has_path:
+        v.fail(c, "kubeconfig", "and `kubeconfig_path` are both set or both missing; give one")
+    parsed: dict[str, object] | None = None
+    if has_content and v.is_known(args["kubeconfig"]):
+        content = args["kubeconfig"]
+        if not isinstance(content, str):
+            v.fail(c, "kubeconfig", "must be the kubeconfig's text")
+        parsed = _read_kubeconfig(c, "kubeconfig", content)
+    if has_path:
+        path = os.path.expanduser(args["kubeconfig_path"])
+        if not os.path.isfile(path):
+            v.fail(c, "kubeconfig_path", f"is {path!r}, which is not a file")
+        with open(path, encoding="utf-8") as handle:
+            parsed = _read_kubeconfig(c, "kubeconfig_path", handle.read())
+    if "context" in args and parsed is not None:
+        raw = parsed.get("contexts")
+        names = (
+            sorted(str(entry.get("name")) for entry in raw if isinstance(entry, dict))
+            if isinstance(raw, list)
+            else []
+        )
+        if args["context"] not in names:
+            v.fail(c, "context", f"is {args['context']!r}; the kubeconfig has {names}")
+    load_balancer = args.get("load_balancer", True)
+    if "node_ports" in args:
+        check_ports(c, "node_ports", args["node_ports"], node=True)
+    elif not load_balancer:
+        v.fail(c, "node_ports", "is missing; a cluster without a load balancer needs them")
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """A cluster that already exists (a cloud cluster, or any kubeconfig context).
+
+    Gives the same interface as :class:`KindCluster`. By default the gateway gets a
+    LoadBalancer Service; set ``load_balancer=False`` with ``node_ports`` for bare-metal.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: ExistingClusterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        _validate_existing(args)
+        super().__init__("mesh-https:index:ExistingCluster", name, None, opts)
+        self._load_balancer = args.get("load_balancer", True)
+        self._node_ports: Ports | None = args.get("node_ports")
+        self._annotations = args.get("gateway_annotations")
+        kubeconfig: pulumi.Input[str] = (
+            pulumi.Output.secret(args["kubeconfig"])
+            if "kubeconfig" in args
+            else os.path.expanduser(args["kubeconfig_path"])
+        )
+        self._k8s_provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=kubeconfig,
+            context=args.get("context"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider for the chosen kubeconfig and context."""
+        return self._k8s_provider
+
+    @property
+    def load_balancer(self) -> bool:
+        """Whether the gateway gets a LoadBalancer Service."""
+        return self._load_balancer
+
+    @property
+    def node_ports(self) -> Ports | None:
+        """Fixed gateway NodePorts, if configured."""
+        return self._node_ports
+
+    @property
+    def local_ingress(self) -> LocalIngress | None:
+        """Unknown before deploy: a load balancer's address comes from the cluster."""
+        return None
+
+    def gateway_service(self) -> GatewayServiceArgs:
+        """LoadBalancer (with annotations) or NodePort, as configured."""
+        return _gateway_service(self._load_balancer, self._node_ports, self._annotations)

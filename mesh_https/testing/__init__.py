@@ -1,0 +1,27 @@
+"""The mesh-https test kit: test Pulumi programs offline, ours and yours.
+
+- :class:`MockSession` isolates one run: a fresh event loop and root stack, recording mocks,
+  stack config. :func:`run` runs a whole program in one.
+- :class:`MeshMocks` records every registration and turns pulumi-tls inputs into real keys
+  and certificates, so tests can make real TLS handshakes with what the program asked for.
+- :class:`Recording` finds what was registered (by type, kind, name, namespace) and answers
+  whether one resource was registered with a dependency on another.
+- The ``mesh_session`` pytest fixture (``pytest_plugins = ["mesh_https.testing.pytest_plugin"]``)
+  hands each test its own :class:`MockSession`.
+"""
+
+from mesh_https.testing._mocks import Handler, MeshMocks, RecordingMonitor, wrap_secret
+from mesh_https.testing._recording import RecordedResource, Recording
+from mesh_https.testing._session import MockSession, Resolved, run
+
+__all__ = [
+    "Handler",
+    "MeshMocks",
+    "MockSession",
+    "RecordedResource",
+    "Recording",
+    "RecordingMonitor",
+    "Resolved",
+    "run",
+    "wrap_secret",
+]

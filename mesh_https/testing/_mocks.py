@@ -1,0 +1,187 @@
+"""Pulumi mocks that record every registration and make real TLS material."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+from mesh_https.testing._recording import RecordedResource, Recording, unwrap_secrets
+from mesh_https.testing._tls import SECRET_OUTPUTS, TLS_HANDLERS
+
+Handler = Callable[[MockResourceArgs, dict[str, Any]], dict[str, Any]]
+"""A per-type mock: (the registration, its unwrapped inputs) → outputs."""
+
+FAKE_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: mock
+  cluster: {server: "https://127.0.0.1:6443"}
+contexts:
+- name: mock
+  context: {cluster: mock, user: mock}
+current-context: mock
+users:
+- name: mock
+  user: {token: mock}
+"""
+
+# Secret-bearing inputs the real pulumi-tls provider echoes as secret outputs.
+_ECHOED_SECRETS = ("privateKeyPem", "caPrivateKeyPem")
+
+
+def _command_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    # `kind get kubeconfig` is the only command whose stdout the package reads.
+    create = str(inputs.get("create", ""))
+    stdout = FAKE_KUBECONFIG if "kind get kubeconfig" in create else ""
+    return {**inputs, "stdout": stdout, "stderr": ""}
+
+
+def _k8s_object_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    outputs = dict(inputs)
+    metadata = dict(outputs.get("metadata") or {})
+    if "name" not in metadata:
+        # Auto-naming, made stable so two runs agree.
+        suffix = hashlib.sha256(args.name.encode()).hexdigest()[:8]
+        metadata["name"] = f"{args.name}-{suffix}"
+    outputs["metadata"] = metadata
+    return outputs
+
+
+def _release_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    name = inputs.get("name") or args.name
+    return {
+        **inputs,
+        "name": name,
+        "status": {
+            "name": name,
+            "namespace": inputs.get("namespace", "default"),
+            "chart": inputs.get("chart"),
+            "version": inputs.get("version"),
+            "status": "deployed",
+            "revision": 1.0,
+        },
+    }
+
+
+def _ignoring_args(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Handler:
+    return lambda _args, inputs: fn(inputs)
+
+
+class MeshMocks(pulumi.runtime.Mocks):
+    """Mocks for mesh-https programs, and for yours.
+
+    - pulumi-tls resources get real keys and certificates (see ``mesh_https.testing._tls``),
+      with key material returned as secrets, as the real provider marks it.
+    - Kubernetes objects echo their inputs, with a stable name where none was given.
+    - Helm releases report a deployed status; kind commands print a kubeconfig.
+    - Anything else echoes its inputs. Add or replace handlers with :meth:`on`.
+
+    Calls (invokes) answer from :attr:`call_results`, keyed by token, or with ``{}``.
+    """
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {
+            token: _ignoring_args(fn) for token, fn in TLS_HANDLERS.items()
+        }
+        self.handlers["command:local:Command"] = _command_outputs
+        self.handlers["kubernetes:helm.sh/v3:Release"] = _release_outputs
+        self.call_results: dict[str, dict[str, Any]] = {}
+
+    def on(self, type_token: str, handler: Handler) -> None:
+        """Use ``handler`` for every resource of ``type_token``."""
+        self.handlers[type_token] = handler
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        secret_paths: set[tuple[str | int, ...]] = set()
+        inputs = unwrap_secrets(args.inputs, (), secret_paths)
+        handler = self.handlers.get(args.typ)
+        if handler is None and args.typ.startswith("kubernetes:") and "kind" in inputs:
+            handler = _k8s_object_outputs
+        outputs = handler(args, inputs) if handler else dict(inputs)
+        secret_keys = {str(path[0]) for path in secret_paths if path}
+        secret_keys.update(SECRET_OUTPUTS.get(args.typ, ()))
+        if args.typ.startswith("tls:"):
+            secret_keys.update(k for k in _ECHOED_SECRETS if k in outputs)
+        for key in sorted(secret_keys):
+            if key in outputs:
+                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        return f"{args.name}-id", outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return self.call_results.get(args.token, {}), None
+
+
+def _options(request: Any) -> dict[str, Any]:
+    timeouts = request.customTimeouts
+    return {
+        "protect": bool(request.protect),
+        "delete_before_replace": bool(request.deleteBeforeReplace),
+        "ignore_changes": list(request.ignoreChanges),
+        "replace_on_changes": list(request.replaceOnChanges),
+        "retain_on_delete": bool(request.retainOnDelete),
+        "additional_secret_outputs": list(request.additionalSecretOutputs),
+        "aliases": [str(a) for a in request.aliasURNs],
+        "custom_timeouts": {
+            "create": timeouts.create,
+            "update": timeouts.update,
+            "delete": timeouts.delete,
+        },
+        "version": request.version,
+    }
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps each registration request: parent, provider, edges, options.
+
+    Plain mocks see only type, name and inputs; ordering lives in the request's
+    ``dependencies`` and ``propertyDependencies``, so that is what this records.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, recording: Recording) -> None:
+        super().__init__(mocks)
+        self.recording = recording
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        secret_in: set[tuple[str | int, ...]] = set()
+        secret_out: set[tuple[str | int, ...]] = set()
+        raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        state = self.resources[urn].state if urn in self.resources else {}
+        self.recording.add(
+            RecordedResource(
+                type=request.type,
+                name=request.name,
+                urn=urn,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                inputs=unwrap_secrets(raw_inputs, (), secret_in),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                options=_options(request),
+                secret_inputs=secret_in,
+                outputs=unwrap_secrets(dict(state), (), secret_out),
+                secret_outputs=secret_out,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        self.recording.component_outputs[request.urn] = unwrap_secrets(outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def wrap_secret(value: Any) -> Mapping[str, Any]:
+    """Wrap ``value`` as a secret, for a handler's outputs."""
+    return dict(rpc.wrap_rpc_secret(value))

@@ -1,0 +1,52 @@
+# Shared by scripts/up.sh and scripts/down.sh: prerequisites, the virtualenv, a local backend.
+# Sourced, not run.
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+# Every missing tool is listed, with how to get it, before anything runs.
+check_prerequisites() {
+  local missing=()
+  if ! command -v python3 >/dev/null 2>&1 \
+    || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    missing+=("python3 >= 3.11: install it from your OS packages or https://www.python.org/downloads/")
+  fi
+  if ! command -v docker >/dev/null 2>&1; then
+    missing+=("docker: kind runs its nodes as containers; install Docker Engine or Docker Desktop (https://docs.docker.com/engine/install/)")
+  elif ! docker info >/dev/null 2>&1; then
+    missing+=("a running Docker engine: 'docker' is installed but 'docker info' fails; start the daemon (e.g. 'sudo systemctl start docker') or check you may use its socket")
+  fi
+  if ! command -v kind >/dev/null 2>&1; then
+    missing+=("kind: 'go install sigs.k8s.io/kind@latest', 'brew install kind', or a release binary (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)")
+  fi
+  if ! command -v pulumi >/dev/null 2>&1; then
+    missing+=("pulumi CLI: 'curl -fsSL https://get.pulumi.com | sh' or 'brew install pulumi/tap/pulumi' (https://www.pulumi.com/docs/install/)")
+  fi
+  if ((${#missing[@]})); then
+    echo "mesh-https: cannot deploy; missing prerequisites:" >&2
+    for item in "${missing[@]}"; do echo "  - $item" >&2; done
+    exit 1
+  fi
+}
+
+# The program runs in .venv (Pulumi.yaml: virtualenv .venv), with this package installed.
+prepare_virtualenv() {
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+}
+
+# A local file backend and a passphrase secrets provider: no account needed.
+use_local_backend() {
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$repo_root/.pulumi-state}"
+  case "$PULUMI_BACKEND_URL" in
+    file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;;
+  esac
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE+set}" ]; then
+    echo "mesh-https: PULUMI_CONFIG_PASSPHRASE is not set; using an empty passphrase for local secrets." >&2
+    export PULUMI_CONFIG_PASSPHRASE=""
+  fi
+  echo "mesh-https: state backend $PULUMI_BACKEND_URL" >&2
+}

@@ -1,0 +1,30 @@
+"""Shared test set-up: the public test kit's fixture, and helpers to run the stack program."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mesh_https.testing import MockSession, Recording
+
+pytest_plugins = ["mesh_https.testing.pytest_plugin"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The config block of ``stacks/Pulumi.<stack>.yaml``."""
+    data = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return dict(data.get("config") or {})
+
+
+def run_stack(stack: str, **overrides: Any) -> tuple[Recording, dict[str, Any]]:
+    """Run the project's program under mocks with a stack's config (keys overridable)."""
+    config = {**stack_config(stack), **overrides}
+    with MockSession(project="mesh-https", stack=stack, config=config) as session:
+        runpy.run_path(str(ROOT / "__main__.py"))
+        recording = session.settle()
+        return recording, session.exports()
