@@ -14,8 +14,18 @@ from typing import Any
 import pulumi
 
 from mesh_https import validation as v
-from mesh_https.cluster import ExistingClusterArgs, KindClusterArgs, Ports
+from mesh_https.cluster import (
+    DEFAULT_NODE_PORTS,
+    ExistingClusterArgs,
+    GatewayServiceArgs,
+    KindClusterArgs,
+    Ports,
+    gateway_service_for,
+    validate_existing_args,
+    validate_kind_args,
+)
 from mesh_https.istio_install import IstioInstallArgs
+from mesh_https.istio_install import validate_args as validate_istio_args
 
 PROJECT = "mesh-https"
 SOURCE = "stack config"
@@ -59,6 +69,16 @@ class ClusterConfig:
     kind: KindClusterArgs
     existing: ExistingClusterArgs
 
+    def gateway_service(self) -> GatewayServiceArgs:
+        """The gateway Service this cluster will need (the cluster component agrees)."""
+        if self.type == "kind":
+            return gateway_service_for(False, self.kind.get("node_ports", DEFAULT_NODE_PORTS))
+        return gateway_service_for(
+            self.existing.get("load_balancer", True),
+            self.existing.get("node_ports"),
+            self.existing.get("gateway_annotations"),
+        )
+
 
 @dataclass(frozen=True)
 class StackConfig:
@@ -69,10 +89,13 @@ class StackConfig:
 
 
 def _section(config: pulumi.Config, key: str, allowed: Mapping[str, str]) -> dict[str, Any]:
-    raw = config.get_object(key)
+    field = f"{PROJECT}:{key}"
+    try:
+        raw = config.get_object(key)
+    except pulumi.ConfigTypeError:
+        raw = config.get(key)
     if raw is None:
         return {}
-    field = f"{PROJECT}:{key}"
     if not isinstance(raw, dict):
         v.fail(SOURCE, field, f"is {raw!r}; it must be an object with keys {sorted(allowed)}")
     unknown = sorted(set(raw) - set(allowed))
@@ -177,7 +200,23 @@ def load_istio(config: pulumi.Config) -> IstioInstallArgs:
     return args  # type: ignore[return-value]
 
 
+CLUSTER_NAME = "cluster"
+"""The Pulumi name of the cluster component (and the kind cluster's default name)."""
+
+
 def load(config: pulumi.Config | None = None) -> StackConfig:
-    """Read and check the whole stack config."""
+    """Read the whole stack config and check every component's input against it.
+
+    All checks run here, before the program registers anything, so a mistake anywhere in
+    the config leaves nothing half-created.
+    """
     config = config or pulumi.Config(PROJECT)
-    return StackConfig(cluster=load_cluster(config), istio=load_istio(config))
+    cluster = load_cluster(config)
+    if cluster.type == "kind":
+        validate_kind_args(CLUSTER_NAME, cluster.kind)
+    else:
+        validate_existing_args(cluster.existing)
+    istio = load_istio(config)
+    istio["gateway_service"] = cluster.gateway_service()
+    validate_istio_args(istio)
+    return StackConfig(cluster=cluster, istio=istio)

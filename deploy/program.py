@@ -11,19 +11,16 @@ from mesh_https import Cluster, ExistingCluster, IstioInstall, KindCluster
 def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
     """The kind cluster, or the existing one, that the stack config names."""
     if cluster.type == "kind":
-        return KindCluster("cluster", cluster.kind)
-    return ExistingCluster("cluster", cluster.existing)
+        return KindCluster(stack_config.CLUSTER_NAME, cluster.kind)
+    return ExistingCluster(stack_config.CLUSTER_NAME, cluster.existing)
 
 
 def main() -> None:
     """Compose the stack; every child uses the cluster's explicit provider."""
     config = stack_config.load()
     cluster = make_cluster(config.cluster)
-    istio_args = {**config.istio, "gateway_service": cluster.gateway_service()}
     istio = IstioInstall(
-        "istio",
-        istio_args,  # type: ignore[arg-type]
-        opts=pulumi.ResourceOptions(provider=cluster.provider),
+        "istio", config.istio, opts=pulumi.ResourceOptions(provider=cluster.provider)
     )
     if isinstance(cluster, KindCluster):
         pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -80,9 +80,10 @@ class Cluster(Protocol):
         ...
 
 
-def _gateway_service(
-    load_balancer: bool, node_ports: Ports | None, annotations: Mapping[str, str] | None
+def gateway_service_for(
+    load_balancer: bool, node_ports: Ports | None, annotations: Mapping[str, str] | None = None
 ) -> GatewayServiceArgs:
+    """The gateway Service for a cluster with or without a load balancer."""
     if load_balancer:
         service: GatewayServiceArgs = {"type": "LoadBalancer"}
     else:
@@ -157,7 +158,8 @@ def kind_config(args: KindClusterArgs) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def _validate_kind(name: str, args: KindClusterArgs) -> None:
+def validate_kind_args(name: str, args: KindClusterArgs) -> None:
+    """Check :class:`KindCluster` input; raises :class:`ValidationError`."""
     c = KIND_COMPONENT
     v.check_dns_label(c, "cluster_name", args.get("cluster_name", name))
     if "node_image" in args:
@@ -193,7 +195,7 @@ class KindCluster(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         args = args or {}
-        _validate_kind(name, args)
+        validate_kind_args(name, args)
         super().__init__("mesh-https:index:KindCluster", name, None, opts)
 
         kind_name = args.get("cluster_name", name)
@@ -255,7 +257,7 @@ class KindCluster(pulumi.ComponentResource):
 
     def gateway_service(self) -> GatewayServiceArgs:
         """A NodePort gateway on the fixed nodePorts the kind config maps."""
-        return _gateway_service(False, self._node_ports, None)
+        return gateway_service_for(False, self._node_ports, None)
 
 
 # ----------------------------------------------------------------------------------- existing
@@ -290,7 +292,8 @@ def _read_kubeconfig(c: str, field: str, text: str) -> dict[str, object]:
     return parsed
 
 
-def _validate_existing(args: ExistingClusterArgs) -> None:
+def validate_existing_args(args: ExistingClusterArgs) -> None:
+    """Check :class:`ExistingCluster` input; raises :class:`ValidationError`."""
     c = EXISTING_COMPONENT
     has_content = "kubeconfig" in args
     has_path = "kubeconfig_path" in args
@@ -337,7 +340,7 @@ class ExistingCluster(pulumi.ComponentResource):
         args: ExistingClusterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        _validate_existing(args)
+        validate_existing_args(args)
         super().__init__("mesh-https:index:ExistingCluster", name, None, opts)
         self._load_balancer = args.get("load_balancer", True)
         self._node_ports: Ports | None = args.get("node_ports")
@@ -377,4 +380,4 @@ class ExistingCluster(pulumi.ComponentResource):
 
     def gateway_service(self) -> GatewayServiceArgs:
         """LoadBalancer (with annotations) or NodePort, as configured."""
-        return _gateway_service(self._load_balancer, self._node_ports, self._annotations)
+        return gateway_service_for(self._load_balancer, self._node_ports, self._annotations)

@@ -68,7 +68,8 @@ class IstioInstallArgs(TypedDict, total=False):
     """Resources that must exist before the namespaces and releases are created."""
 
 
-def _validate(args: IstioInstallArgs) -> None:
+def validate_args(args: IstioInstallArgs) -> None:
+    """Check :class:`IstioInstall` input; raises :class:`ValidationError`."""
     c = COMPONENT
     v.check_choice(c, "mode", args.get("mode", "sidecar"), MODES)
     v.check_version(c, "version", args.get("version", ISTIO_VERSION))
@@ -174,7 +175,7 @@ class IstioInstall(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         args = args or {}
-        _validate(args)
+        validate_args(args)
         super().__init__("mesh-https:index:IstioInstall", name, None, opts)
 
         mode = args.get("mode", "sidecar")

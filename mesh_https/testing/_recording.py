@@ -71,8 +71,10 @@ class RecordedResource:
 
     @property
     def object_name(self) -> str | None:
-        """``metadata.name``, where given."""
+        """``metadata.name``: as given, or as auto-named by the (mock) provider."""
         name = self.metadata.get("name")
+        if name is None and isinstance(self.outputs.get("metadata"), dict):
+            name = self.outputs["metadata"].get("name")
         return name if isinstance(name, str) else None
 
     @property

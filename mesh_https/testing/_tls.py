@@ -112,9 +112,12 @@ def private_key_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     public_pem = public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-    openssh = public.public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode()
+    try:
+        openssh = public.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        ).decode()
+    except ValueError:
+        openssh = ""  # as the provider: no OpenSSH form for P-224
     pkcs8 = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -123,7 +126,7 @@ def private_key_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "privateKeyPem": key_to_pem(key),
         "privateKeyPemPkcs8": pkcs8,
         "publicKeyPem": public_pem,
-        "publicKeyOpenssh": openssh + "\n",
+        "publicKeyOpenssh": openssh + "\n" if openssh else "",
         "publicKeyFingerprintSha256": hashlib.sha256(public_pem.encode()).hexdigest(),
     }
 

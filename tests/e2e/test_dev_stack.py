@@ -1,0 +1,130 @@
+"""The real thing: the dev stack on a kind cluster, through the Automation API.
+
+Runs only where docker (with a running engine), kind, kubectl and the pulumi CLI exist;
+elsewhere it is skipped and the reason names what is missing. It uses a throw-away local
+file backend and its own kind cluster name and host ports, so it never touches a developer's
+own dev stack. Run it alone with ``scripts/test.sh -m e2e tests/e2e -s``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE_SECONDS = 900
+
+
+def missing_tools() -> list[str]:
+    """What this machine lacks for the e2e test, in words a person can act on."""
+    missing = [tool for tool in ("docker", "kind", "kubectl", "pulumi") if not shutil.which(tool)]
+    if "docker" not in missing:
+        engine = subprocess.run(["docker", "info"], capture_output=True, check=False)
+        if engine.returncode != 0:
+            missing.append("a running Docker engine ('docker info' fails)")
+    return missing
+
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        bool(missing_tools()),
+        reason=f"e2e needs docker, kind, kubectl and pulumi; missing: {', '.join(missing_tools())}",
+    ),
+]
+
+
+def poll(check: Callable[[], bool], what: str, deadline: float) -> None:
+    """Call ``check`` until it is true; fail naming ``what`` once ``deadline`` passes."""
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(2)  # between polls of a real condition, never instead of one
+
+
+def kubectl(kubeconfig: Path, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", str(kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The dev stack's config on a fresh kind cluster, up; destroyed afterwards."""
+    from pulumi import automation as auto
+
+    suffix = uuid.uuid4().hex[:6]
+    stack_name = f"e2e-{suffix}"
+    state = tmp_path_factory.mktemp("state")
+    config = yaml.safe_load((ROOT / "stacks/Pulumi.dev.yaml").read_text())
+    cluster = config["config"]["mesh-https:cluster"]
+    cluster["name"] = f"mesh-https-e2e-{suffix}"
+    cluster["hostPorts"] = {"http": 18080, "https": 18443}
+    stack_file = ROOT / "stacks" / f"Pulumi.{stack_name}.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+
+    env = {"PULUMI_BACKEND_URL": f"file://{state}", "PULUMI_CONFIG_PASSPHRASE": ""}
+    stack = auto.create_or_select_stack(
+        stack_name=stack_name,
+        work_dir=str(ROOT),
+        opts=auto.LocalWorkspaceOptions(env_vars=env),
+    )
+    try:
+        result = stack.up(on_output=print, color="never")
+        outputs = {key: value.value for key, value in result.outputs.items()}
+        kubeconfig = tmp_path_factory.mktemp("kube") / "config"
+        kubeconfig.write_text(outputs["kubeconfig"])
+        yield {"stack": stack, "outputs": outputs, "kubeconfig": kubeconfig, "cluster": cluster}
+    finally:
+        stack.destroy(on_output=print, color="never")
+        stack.workspace.remove_stack(stack_name)
+        stack_file.unlink(missing_ok=True)
+
+
+def deployment_available(kubeconfig: Path, namespace: str, selector: str) -> bool:
+    result = kubectl(
+        kubeconfig, "get", "deployments", "-n", namespace, "-l", selector, "-o", "json"
+    )
+    if result.returncode != 0:
+        return False
+    items = json.loads(result.stdout)["items"]
+    return bool(items) and all(
+        item.get("status", {}).get("availableReplicas", 0) >= 1 for item in items
+    )
+
+
+def test_istiod_and_gateway_become_ready(deployed: dict[str, Any]) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    kubeconfig = deployed["kubeconfig"]
+    poll(
+        lambda: deployment_available(kubeconfig, "istio-system", "app=istiod"),
+        "istiod to be available",
+        deadline,
+    )
+    selector = deployed["outputs"]["gatewaySelector"]
+    label = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    poll(
+        lambda: deployment_available(kubeconfig, deployed["outputs"]["gatewayNamespace"], label),
+        f"the gateway ({label}) to be available",
+        deadline,
+    )
+    service = kubectl(kubeconfig, "get", "svc", "-n", "istio-ingress", "-o", "json")
+    ports = {
+        p["name"]: p.get("nodePort")
+        for item in json.loads(service.stdout)["items"]
+        for p in item["spec"]["ports"]
+    }
+    assert ports["https"] == deployed["cluster"]["nodePorts"]["https"]

@@ -1,0 +1,68 @@
+"""The deploy command names every missing prerequisite, with no stack trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def fake_bin(tmp_path: Path, tools: dict[str, str]) -> str:
+    """A PATH with python3, coreutils and the given fake tools (name → script body)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    for name, body in tools.items():
+        tool = bin_dir / name
+        tool.write_text(f"#!/bin/sh\n{body}\n")
+        tool.chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def up(path: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": path, "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts/up.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_up_lists_every_missing_tool_and_how_to_get_it(tmp_path: Path) -> None:
+    result = up(fake_bin(tmp_path, {}))
+    assert result.returncode == 1
+    err = result.stderr
+    assert "missing prerequisites" in err
+    assert "- docker:" in err and "install Docker Engine" in err
+    assert "- kind:" in err and "go install sigs.k8s.io/kind" in err
+    assert "- pulumi CLI:" in err and "get.pulumi.com" in err
+    assert "Traceback" not in err + result.stdout
+
+
+def test_up_says_when_docker_is_installed_but_not_running(tmp_path: Path) -> None:
+    path = fake_bin(tmp_path, {"docker": "exit 1", "kind": "exit 0", "pulumi": "exit 0"})
+    result = up(path)
+    assert result.returncode == 1
+    assert "a running Docker engine" in result.stderr
+    assert "- kind" not in result.stderr and "- pulumi" not in result.stderr
+
+
+def test_up_rejects_an_unknown_stack_and_lists_the_real_ones(tmp_path: Path) -> None:
+    result = up(fake_bin(tmp_path, {}), "nosuch")
+    assert result.returncode == 1
+    assert "no stack config stacks/Pulumi.nosuch.yaml" in result.stderr
+    for stack in ("dev", "staging", "ambient"):
+        assert stack in result.stderr
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci/run").read_text()
+    assert "scripts/test.sh" in readme and "scripts/test.sh" in ci
+    assert "scripts/up.sh" in readme

@@ -1,0 +1,149 @@
+"""The project's program on each stack in stacks/, and its config checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, run_stack
+
+from mesh_https import ValidationError
+
+STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def test_pulumi_yaml_disables_default_providers_and_uses_stacks_dir() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "mesh-https"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    assert project["stackConfigDir"] == "stacks"
+    disabled = project["config"]["pulumi:disable-default-providers"]["value"]
+    assert "kubernetes" in disabled
+
+
+def test_stacks_exist_for_kind_existing_and_ambient() -> None:
+    assert {"dev", "staging", "ambient"} <= set(STACKS)
+
+
+def test_dev_stack_registers_kind_then_the_three_releases_in_order() -> None:
+    rec, exports = run_stack("dev")
+    command = rec.one("command:local:Command")
+    assert "kind create cluster --name mesh-https-dev" in command.inputs["create"]
+    kind_config = yaml.safe_load(command.inputs["stdin"])
+    mappings = kind_config["nodes"][0]["extraPortMappings"]
+    assert [(m["hostPort"], m["containerPort"]) for m in mappings] == [(80, 30080), (443, 30443)]
+    base, istiod, gateway = rec.find("kubernetes:helm.sh/v3:Release")
+    assert [r.inputs["chart"] for r in (base, istiod, gateway)] == ["base", "istiod", "gateway"]
+    provider = rec.one("pulumi:providers:kubernetes")
+    assert rec.depends_on(provider, command)
+    assert rec.depends_on(istiod, base) and rec.depends_on(gateway, istiod)
+    assert gateway.inputs["values"]["service"]["type"] == "NodePort"
+    assert exports["istioMode"] == "sidecar"
+    assert exports["gatewaySelector"] == {"istio": "ingress"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_resource_uses_the_explicit_provider(stack: str, tmp_path: Path) -> None:
+    overrides: dict[str, Any] = {}
+    if stack == "staging":
+        kubeconfig = tmp_path / "config"
+        kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\ncontexts: [{name: staging, context: {cluster: c}}]\n"
+        )
+        cluster = dict(yaml.safe_load((ROOT / "stacks/Pulumi.staging.yaml").read_text())["config"])
+        overrides["mesh-https:cluster"] = {
+            **cluster["mesh-https:cluster"],
+            "kubeconfigPath": str(kubeconfig),
+        }
+    rec, _ = run_stack(stack, **overrides)
+    provider = rec.one("pulumi:providers:kubernetes")
+    k8s_resources = [r for r in rec if r.custom and r.type.startswith("kubernetes:")]
+    assert k8s_resources
+    for resource in k8s_resources:
+        assert resource.provider_urn == provider.urn, f"{resource} has no explicit provider"
+
+
+def test_ambient_stack_installs_cni_and_ztunnel() -> None:
+    rec, exports = run_stack("ambient")
+    charts = [r.inputs["chart"] for r in rec.find("kubernetes:helm.sh/v3:Release")]
+    assert charts == ["base", "istiod", "cni", "ztunnel", "gateway"]
+    assert exports["istioMode"] == "ambient"
+
+
+def test_staging_stack_uses_a_load_balancer(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\ncontexts: [{name: staging, context: {}}]\n")
+    rec, _ = run_stack(
+        "staging",
+        **{
+            "mesh-https:cluster": {
+                "type": "existing",
+                "kubeconfigPath": str(kubeconfig),
+                "context": "staging",
+            }
+        },
+    )
+    assert not rec.find("command:local:Command"), "no kind cluster for an existing cluster"
+    gateway = rec.one("kubernetes:helm.sh/v3:Release", name="istio-gateway")
+    assert gateway.inputs["values"]["service"]["type"] == "LoadBalancer"
+
+
+def test_kubeconfig_content_from_secret_config() -> None:
+    content = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\n"
+    rec, _ = run_stack(
+        "staging",
+        **{"mesh-https:cluster": {"type": "existing"}, "mesh-https:kubeconfig": content},
+    )
+    provider = rec.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == content and provider.is_secret("kubeconfig")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"mesh-https:cluster": {"type": "eks"}}, "mesh-https:cluster.type", "'kind', 'existing'"),
+        ({"mesh-https:cluster": {"hostport": {}}}, "mesh-https:cluster.hostport", "hostPorts"),
+        ({"mesh-https:cluster": "kind"}, "mesh-https:cluster", "must be an object"),
+        (
+            {"mesh-https:cluster": {"type": "kind", "context": "x"}},
+            "mesh-https:cluster.context",
+            "does not apply",
+        ),
+        (
+            {"mesh-https:cluster": {"type": "existing"}},
+            "mesh-https:cluster.kubeconfigPath",
+            "pulumi config set --secret mesh-https:kubeconfig",
+        ),
+        (
+            {"mesh-https:cluster": {"hostPorts": {"http": 80, "https": 80}}},
+            "host_ports",
+            "each must be different",
+        ),
+        ({"mesh-https:cluster": {"hostPorts": 80}}, "mesh-https:cluster.hostPorts", "{http: N"),
+        ({"mesh-https:istio": {"mode": "proxyless"}}, "mode", "'sidecar', 'ambient'"),
+        ({"mesh-https:istio": {"versoin": "1.2.3"}}, "mesh-https:istio.versoin", "version"),
+        ({"mesh-https:istio": {"istiodValues": []}}, "mesh-https:istio.istiodValues", "object"),
+    ],
+)
+def test_bad_stack_config_fails_with_a_clear_error(
+    overrides: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        run_stack("dev", **overrides)
+    assert err.value.field == field
+    assert words in str(err.value)
+
+
+def test_stack_config_errors_register_nothing() -> None:
+    from mesh_https.testing import MockSession
+
+    with MockSession(project="mesh-https", config={"mesh-https:istio": {"mode": "x"}}) as session:
+        from deploy.program import main
+
+        with pytest.raises(ValidationError):
+            main()
+        # Every component's input is checked before the first registration.
+        assert len(session.settle()) == 0
