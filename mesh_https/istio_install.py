@@ -19,6 +19,8 @@ import pulumi_kubernetes as k8s
 from mesh_https import validation as v
 from mesh_https._values import deep_merge, dig
 from mesh_https.cluster import GatewayServiceArgs, check_ports
+from mesh_https.istio_objects import MANAGED_LABELS
+from mesh_https.pki import PluggedCaArgs
 from mesh_https.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
 
 COMPONENT = "IstioInstall"
@@ -64,6 +66,10 @@ class IstioInstallArgs(TypedDict, total=False):
     """Extra values for the ``cni`` chart (ambient mode only)."""
     ztunnel_values: Mapping[str, Any]
     """Extra values for the ``ztunnel`` chart (ambient mode only)."""
+    plugged_ca: PluggedCaArgs
+    """Istio's plug-in CA (``CertificateAuthority.plugged_ca``): written as the ``cacerts``
+    secret in the system namespace before istiod starts, so workload certificates chain to
+    the same root as the ingress certificates. Default: istiod's self-signed CA."""
     depends_on: Sequence[pulumi.Resource]
     """Resources that must exist before the namespaces and releases are created."""
 
@@ -87,6 +93,14 @@ def validate_args(args: IstioInstallArgs) -> None:
         for field in ("cni_values", "ztunnel_values", "ambient_namespace"):
             if field in args:
                 v.fail(c, field, "is only used in ambient mode; set mode='ambient' or remove it")
+    if "plugged_ca" in args:
+        missing = sorted(set(PluggedCaArgs.__required_keys__) - set(args["plugged_ca"]))
+        if missing:
+            v.fail(
+                c,
+                "plugged_ca",
+                f"is missing {missing}; take it from CertificateAuthority.plugged_ca",
+            )
     service = args.get("gateway_service", DEFAULT_GATEWAY_SERVICE)
     v.check_choice(c, "gateway_service.type", service.get("type"), ("LoadBalancer", "NodePort"))
     if service.get("type") == "NodePort":
@@ -221,6 +235,31 @@ class IstioInstall(pulumi.ComponentResource):
             in_namespace(system_ns),
         )  # fmt: skip
 
+        istiod_after: list[pulumi.Resource] = [self.base]
+        self.cacerts: k8s.core.v1.Secret | None = None
+        if "plugged_ca" in args:
+            ca = args["plugged_ca"]
+            # istiod reads cacerts only at start: it must exist before istiod is installed.
+            self.cacerts = k8s.core.v1.Secret(
+                f"{name}-cacerts",
+                metadata={
+                    "name": "cacerts",
+                    "namespace": system_ns,
+                    "labels": dict(MANAGED_LABELS),
+                },
+                type="Opaque",
+                string_data=pulumi.Output.secret(
+                    {
+                        "ca-cert.pem": ca["ca_cert_pem"],
+                        "ca-key.pem": ca["ca_key_pem"],
+                        "cert-chain.pem": ca["cert_chain_pem"],
+                        "root-cert.pem": ca["root_cert_pem"],
+                    }
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=in_namespace(system_ns)),
+            )
+            istiod_after.append(self.cacerts)
+
         istiod_values = deep_merge(deep_merge(common, profile), rev)
         istiod_values["meshConfig"] = {"trustDomain": trust_domain}
         if ambient_ns != system_ns:
@@ -228,7 +267,7 @@ class IstioInstall(pulumi.ComponentResource):
         self.istiod = self._release(
             "istiod", "istiod", f"istiod-{revision}" if revision else "istiod", system_ns,
             deep_merge(istiod_values, args.get("istiod_values", {})),
-            [self.base],
+            istiod_after,
         )  # fmt: skip
 
         gateway_after: list[pulumi.Resource] = [self.istiod]

@@ -4,24 +4,40 @@
   stack config. :func:`run` runs a whole program in one.
 - :class:`MeshMocks` records every registration and turns pulumi-tls inputs into real keys
   and certificates, so tests can make real TLS handshakes with what the program asked for.
+- :class:`GatewayTlsServer` serves a recorded Istio Gateway's certificates and TLS settings
+  on 127.0.0.1, and :func:`handshake` connects to it: real handshakes, in-process.
 - :class:`Recording` finds what was registered (by type, kind, name, namespace) and answers
   whether one resource was registered with a dependency on another.
 - The ``mesh_session`` pytest fixture (``pytest_plugins = ["mesh_https.testing.pytest_plugin"]``)
   hands each test its own :class:`MockSession`.
 """
 
+from mesh_https.testing._handshake import (
+    GatewayTlsServer,
+    HandshakeResult,
+    Listener,
+    handshake,
+    listeners,
+    secret_data,
+)
 from mesh_https.testing._mocks import Handler, MeshMocks, RecordingMonitor, wrap_secret
 from mesh_https.testing._recording import RecordedResource, Recording
 from mesh_https.testing._session import MockSession, Resolved, run
 
 __all__ = [
+    "GatewayTlsServer",
     "Handler",
+    "HandshakeResult",
+    "Listener",
     "MeshMocks",
     "MockSession",
     "RecordedResource",
     "Recording",
     "RecordingMonitor",
     "Resolved",
+    "handshake",
+    "listeners",
     "run",
+    "secret_data",
     "wrap_secret",
 ]

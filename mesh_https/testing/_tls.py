@@ -163,6 +163,8 @@ def _build(
     not_after = now + dt.timedelta(hours=hours)
     is_ca = bool(inputs.get("isCaCertificate", False))
     uses = [str(u) for u in inputs.get("allowedUses") or []]
+    max_path = inputs.get("maxPathLength")
+    path_length = int(max_path) if is_ca and max_path is not None and max_path >= 0 else None
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -171,7 +173,7 @@ def _build(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length), critical=True)
     )
     flags = {name: False for name in _KEY_USAGES.values()}
     for use in uses:

@@ -1,0 +1,525 @@
+"""HttpsGateway: TLS secrets in the gateway workload's namespace, and the Istio Gateway over them.
+
+Each certificate is its own HTTPS server on 443, matched by SNI; port 80 redirects to HTTPS.
+Certificates are made in the same graph from a :class:`~mesh_https.pki.CertificateAuthority`
+(its own, or one you pass as ``issuer``), or brought: PEM inputs or an existing secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from mesh_https import pki
+from mesh_https import validation as v
+from mesh_https.cluster import LocalIngress
+from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+
+COMPONENT = "HttpsGateway"
+MODES = ("SIMPLE", "MUTUAL", "PASSTHROUGH")
+TLS_VERSIONS = ("TLSV1_2", "TLSV1_3")
+TOO_OLD_TLS = ("TLS_AUTO", "TLSV1_0", "TLSV1_1")
+ENVOY_CIPHER_SUITES = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-RSA-AES256-SHA",
+    "AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+    "AES128-SHA",
+    "AES256-SHA",
+)
+"""TLS 1.2 cipher suites Envoy (BoringSSL) accepts in ``cipherSuites``."""
+
+
+class GatewayCertificateArgs(TypedDict, total=False):
+    """One certificate and the hosts it serves (one HTTPS server on 443)."""
+
+    hosts: Sequence[str]
+    """The hosts this certificate covers. Required."""
+    cert_pem: pulumi.Input[str]
+    """Bring your own: the certificate PEM, leaf first, then any intermediates."""
+    private_key_pem: pulumi.Input[str]
+    """Bring your own: the key PEM, with ``cert_pem``. Kept as a secret."""
+    existing_secret: str
+    """Bring your own: a ``kubernetes.io/tls`` secret already in the gateway namespace."""
+
+
+class HttpsGatewayArgs(pki.ValidityArgs, total=False):
+    """Inputs of :class:`HttpsGateway`. ``gateway_namespace``, ``selector`` and either
+    ``hosts`` or ``certificates`` are required."""
+
+    gateway_namespace: pulumi.Input[str]
+    """The gateway workload's namespace: ``IstioInstall.gateway_namespace``. Secrets go here."""
+    selector: pulumi.Input[Mapping[str, str]]
+    """The gateway workload's labels: ``IstioInstall.gateway_selector``."""
+    hosts: Sequence[str]
+    """Hosts to serve with generated certificates, grouped by ``grouping``."""
+    grouping: Literal["shared", "per_host"]
+    """``shared`` (default): one certificate for all hosts; ``per_host``: one each."""
+    certificates: Sequence[GatewayCertificateArgs]
+    """Instead of ``hosts``: certificates explicitly, generated or brought."""
+    mode: Literal["SIMPLE", "MUTUAL", "PASSTHROUGH"]
+    """``SIMPLE`` (default), ``MUTUAL`` (client certificates required) or ``PASSTHROUGH``."""
+    min_tls_version: Literal["TLSV1_2", "TLSV1_3"]
+    """Lowest TLS version accepted. Default ``TLSV1_2``; nothing lower is allowed."""
+    cipher_suites: Sequence[str]
+    """TLS 1.2 cipher suites (Envoy names). Default: Envoy's."""
+    https_redirect: bool
+    """Serve port 80 only to redirect to HTTPS (301). Default ``True``."""
+    issuer: pki.IssuerArgs
+    """Sign generated certificates with this CA (``CertificateAuthority.issuer()``).
+    Default: a CA of the gateway's own."""
+    client_ca_cert_pem: pulumi.Input[str]
+    """MUTUAL with brought certificates: the CA that client certificates must chain to."""
+    ca_cert_pem: pulumi.Input[str]
+    """Brought certificates: the CA clients should trust, exported as ``ca_cert_pem``."""
+    client_common_name: str
+    """MUTUAL: the subject CN of the client certificate issued. Default ``client``."""
+    key: pki.KeyArgs
+    """Generated keys. Default ECDSA P-256."""
+    allow_wildcards: bool
+    """Allow ``*.example.com`` hosts. Default ``False``."""
+    gateway_name: str
+    """The Gateway's ``metadata.name``. Default: the resource name."""
+    local_ingress: LocalIngress
+    """Where this machine reaches the gateway (``cluster.local_ingress``), for the smoke test."""
+    depends_on: Sequence[pulumi.Resource]
+    """What must exist first, e.g. the ``IstioInstall`` (so the namespace and istiod are up)."""
+
+
+@dataclass
+class _Cert:
+    key: str
+    hosts: list[str]
+    cert_pem: Any = None
+    private_key_pem: Any = None
+    existing_secret: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def brought(self) -> bool:
+        return self.cert_pem is not None or self.existing_secret is not None
+
+
+def host_key(host: str) -> str:
+    """A stable, DNS-safe key for a host: ``*.example.com`` → ``wildcard-example-com``."""
+    return host.replace("*", "wildcard").replace(".", "-")
+
+
+def _certs(args: HttpsGatewayArgs) -> list[_Cert]:
+    if "certificates" in args:
+        return [
+            _Cert(
+                key=host_key(c["hosts"][0]) if c.get("hosts") else str(i),
+                hosts=list(c.get("hosts", [])),
+                cert_pem=c.get("cert_pem"),
+                private_key_pem=c.get("private_key_pem"),
+                existing_secret=c.get("existing_secret"),
+            )
+            for i, c in enumerate(args["certificates"])
+        ]
+    hosts = list(args.get("hosts", []))
+    if args.get("grouping", "shared") == "per_host":
+        return [_Cert(key=host_key(h), hosts=[h]) for h in hosts]
+    return [_Cert(key="shared", hosts=hosts)]
+
+
+def _covers(pattern: str, host: str) -> bool:
+    if pattern == host:
+        return True
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return False
+
+
+def _check_brought_pem(field_name: str, cert: _Cert) -> None:
+    c = COMPONENT
+    if not (isinstance(cert.cert_pem, str) and isinstance(cert.private_key_pem, str)):
+        return  # Outputs: checked by the API server and Envoy instead.
+    try:
+        chain = x509.load_pem_x509_certificates(cert.cert_pem.encode())
+    except ValueError:
+        v.fail(c, f"{field_name}.cert_pem", "does not parse as PEM certificates")
+    try:
+        key = serialization.load_pem_private_key(cert.private_key_pem.encode(), password=None)
+    except (ValueError, TypeError):
+        v.fail(c, f"{field_name}.private_key_pem", "does not parse as an unencrypted PEM key")
+    leaf_public = (
+        chain[0]
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    key_public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if leaf_public != key_public:
+        v.fail(c, f"{field_name}.private_key_pem", "does not match the certificate's public key")
+    try:
+        san = chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = san.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = []
+    uncovered = [h for h in cert.hosts if not any(_covers(n.lower(), h) for n in names)]
+    if uncovered:
+        v.fail(
+            c, f"{field_name}.cert_pem", f"does not cover {uncovered}; its DNS names are {names}"
+        )
+
+
+def validate_args(args: HttpsGatewayArgs) -> None:
+    """Check :class:`HttpsGateway` input; raises :class:`ValidationError`."""
+    c = COMPONENT
+    for required in ("gateway_namespace", "selector"):
+        if required not in args:
+            v.fail(c, required, "is missing; take it from IstioInstall's outputs")
+    if isinstance(args["gateway_namespace"], str):
+        v.check_dns_label(c, "gateway_namespace", args["gateway_namespace"])
+    if ("hosts" in args) == ("certificates" in args):
+        v.fail(c, "hosts", "and `certificates` are both set or both missing; give one")
+    if "hosts" in args and not args["hosts"]:
+        v.fail(c, "hosts", "is empty; give at least one host name")
+    if "certificates" in args and not args["certificates"]:
+        v.fail(c, "certificates", "is empty; give at least one certificate")
+    v.check_choice(c, "grouping", args.get("grouping", "shared"), ("shared", "per_host"))
+    if "grouping" in args and "certificates" in args:
+        v.fail(c, "grouping", "only applies to `hosts`; `certificates` are grouped already")
+    mode = args.get("mode", "SIMPLE")
+    v.check_choice(c, "mode", mode, MODES)
+    version = args.get("min_tls_version", "TLSV1_2")
+    if version in TOO_OLD_TLS:
+        v.fail(
+            c,
+            "min_tls_version",
+            f"is {version!r}; TLS below 1.2 is not allowed. Use 'TLSV1_2' or 'TLSV1_3'",
+        )
+    v.check_choice(c, "min_tls_version", version, TLS_VERSIONS)
+    if "cipher_suites" in args:
+        suites = list(args["cipher_suites"])
+        if not suites:
+            v.fail(c, "cipher_suites", "is empty; leave it out for Envoy's defaults")
+        for i, suite in enumerate(suites):
+            if suite not in ENVOY_CIPHER_SUITES:
+                v.fail(
+                    c,
+                    f"cipher_suites[{i}]",
+                    f"is {suite!r}; valid: {', '.join(ENVOY_CIPHER_SUITES)}",
+                )
+        if version == "TLSV1_3":
+            v.fail(c, "cipher_suites", "only apply to TLS 1.2, but min_tls_version is 'TLSV1_3'")
+    allow_wildcards = args.get("allow_wildcards", False)
+    certs = _certs(args)
+    seen: dict[str, int] = {}
+    for i, cert in enumerate(certs):
+        where = "hosts" if "hosts" in args else f"certificates[{i}].hosts"
+        if not cert.hosts:
+            v.fail(c, where, "is empty; every certificate serves at least one host")
+        for j, host in enumerate(cert.hosts):
+            pki.check_hostname(c, f"{where}[{j}]", host, allow_wildcard=allow_wildcards)
+            if host in seen:
+                v.fail(
+                    c,
+                    f"{where}[{j}]",
+                    f"repeats {host!r}: each host belongs to exactly one certificate",
+                )
+            seen[host] = i
+        if cert.existing_secret is not None and cert.cert_pem is not None:
+            v.fail(c, f"certificates[{i}]", "gives both `existing_secret` and `cert_pem`; give one")
+        if (cert.cert_pem is None) != (cert.private_key_pem is None):
+            v.fail(c, f"certificates[{i}]", "needs both `cert_pem` and `private_key_pem`")
+        if cert.existing_secret is not None:
+            v.check_dns_subdomain(c, f"certificates[{i}].existing_secret", cert.existing_secret)
+        if mode == "PASSTHROUGH" and cert.brought:
+            v.fail(
+                c,
+                f"certificates[{i}]",
+                "brings a certificate, but PASSTHROUGH leaves TLS to the backend; remove it",
+            )
+        _check_brought_pem(f"certificates[{i}]", cert)
+    if mode == "PASSTHROUGH":
+        for extra in ("issuer", "client_ca_cert_pem", "min_tls_version", "cipher_suites", "key"):
+            if extra in args:
+                v.fail(c, extra, "does not apply to PASSTHROUGH: the backend terminates TLS")
+    if (
+        mode == "MUTUAL"
+        and any(cert.brought for cert in certs)
+        and "client_ca_cert_pem" not in args
+    ):
+        v.fail(
+            c,
+            "client_ca_cert_pem",
+            "is missing; MUTUAL with brought certificates needs the client CA",
+        )
+    if mode != "MUTUAL":
+        for extra in ("client_ca_cert_pem", "client_common_name"):
+            if extra in args:
+                v.fail(c, extra, "only applies to mode 'MUTUAL'")
+    if "client_common_name" in args:
+        v.check_non_empty(c, "client_common_name", args["client_common_name"])
+    pki.check_key(c, "key", args.get("key", {}))
+    pki.check_validity(c, args)
+    v.check_dns_subdomain(c, "gateway_name", args.get("gateway_name", "gateway"))
+
+
+class HttpsGateway(pulumi.ComponentResource):
+    """HTTPS at the edge: an Istio Gateway, its TLS secrets, and certificates for them.
+
+    The secrets are ``kubernetes.io/tls`` Secrets in the gateway **workload's** namespace
+    (``credentialName`` is looked up there): ``tls.crt`` is the leaf followed by any
+    intermediate, ``tls.key`` the key, and for MUTUAL ``ca.crt`` the CA client certificates
+    must chain to. The Gateway depends on its secrets.
+
+    Bind VirtualServices with ``gateways: [gateway.gateway_ref]``.
+    """
+
+    gateway_ref: pulumi.Output[str]
+    """``<namespace>/<name>``, for a VirtualService's ``gateways``."""
+    gateway_name: pulumi.Output[str]
+    """The Gateway's name."""
+    hosts: pulumi.Output[list[str]]
+    """Every host served, in the order given."""
+    secret_names: pulumi.Output[list[str]]
+    """The credential secrets the Gateway reads, one per certificate."""
+    ca_cert_pem: pulumi.Output[str]
+    """The CA certificate clients should trust (public); ``""`` if brought and not given."""
+    expiry: pulumi.Output[dict[str, str]]
+    """Generated certificates' expiry (RFC 3339), by secret name."""
+    client_cert_pem: pulumi.Output[str]
+    """MUTUAL: a client certificate from the same CA; ``""`` otherwise."""
+    client_private_key_pem: pulumi.Output[str]
+    """MUTUAL: its key (secret); ``""`` otherwise."""
+    smoke_test: pulumi.Output[str]
+    """A bash command that requests the first host over HTTPS, trusting only the exported CA."""
+
+    def __init__(
+        self,
+        name: str,
+        args: HttpsGatewayArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        validate_args(args)
+        super().__init__("mesh-https:index:HttpsGateway", name, None, opts)
+        mode = args.get("mode", "SIMPLE")
+        namespace = args["gateway_namespace"]
+        gateway_name = args.get("gateway_name", name)
+        after = list(args.get("depends_on", []))
+        certs = sorted(_certs(args), key=lambda cert: cert.key)
+        validity = pki.validity_of(args)
+
+        issuer: pki.IssuerArgs | None = args.get("issuer")
+        needs_ca = mode != "PASSTHROUGH" and any(not cert.brought for cert in certs)
+        if needs_ca and issuer is None:
+            ca_args: pki.CertificateAuthorityArgs = {
+                "key": args.get("key", {}),
+                "validity_hours": validity["validity_hours"],
+                "early_renewal_hours": validity["early_renewal_hours"],
+            }
+            own_ca = pki.CertificateAuthority(
+                f"{name}-ca", ca_args, opts=pulumi.ResourceOptions(parent=self)
+            )
+            issuer = own_ca.issuer()
+
+        client_ca: pulumi.Input[str] = ""
+        if mode == "MUTUAL":
+            client_ca = args.get("client_ca_cert_pem") or _ca_bundle(issuer)
+
+        secrets: list[k8s.core.v1.Secret] = []
+        secret_names: list[str] = []
+        expiry: dict[str, pulumi.Output[str]] = {}
+        servers: list[dict[str, Any]] = []
+        for cert in certs:
+            credential = cert.existing_secret or f"{gateway_name}-{cert.key}-tls"
+            if mode != "PASSTHROUGH" and cert.existing_secret is None:
+                if cert.cert_pem is not None:
+                    chain: pulumi.Input[str] = cert.cert_pem
+                    key_pem: pulumi.Input[str] = cert.private_key_pem
+                else:
+                    assert issuer is not None
+                    leaf = pki.server_certificate(
+                        f"{name}-{cert.key}",
+                        issuer,
+                        cert.hosts,
+                        allow_wildcards=args.get("allow_wildcards", False),
+                        key=args.get("key"),
+                        validity=validity,
+                        opts=pulumi.ResourceOptions(parent=self),
+                    )
+                    chain, key_pem = leaf.full_chain_pem, leaf.private_key_pem
+                    expiry[credential] = leaf.expiry
+                data: dict[str, pulumi.Input[str]] = {
+                    "tls.crt": chain,
+                    "tls.key": pulumi.Output.secret(key_pem),
+                }
+                if mode == "MUTUAL":
+                    data["ca.crt"] = client_ca
+                secrets.append(
+                    self._secret(f"{name}-{cert.key}", credential, namespace, data, after)
+                )
+            elif mode == "MUTUAL" and cert.existing_secret is not None:
+                # Istio reads the client CA of a brought secret from `<name>-cacert`.
+                secrets.append(
+                    self._secret(
+                        f"{name}-{cert.key}-cacert",
+                        f"{credential}-cacert",
+                        namespace,
+                        {"ca.crt": client_ca},
+                        after,
+                        secret_type="Opaque",
+                    )
+                )
+            if mode != "PASSTHROUGH":
+                secret_names.append(credential)
+            servers.append(self._https_server(cert, credential, mode, args, len(certs) == 1))
+
+        if args.get("https_redirect", True):
+            all_hosts = sorted(h for cert in certs for h in cert.hosts)
+            http = {"number": 80, "name": "http", "protocol": "HTTP"}
+            servers.insert(0, {"port": http, "hosts": all_hosts, "tls": {"httpsRedirect": True}})
+
+        spec = pulumi.Output.from_input(args["selector"]).apply(
+            lambda selector: {"selector": dict(sorted(selector.items())), "servers": servers}
+        )
+        self.gateway = istio_object(
+            f"{name}-gateway",
+            "Gateway",
+            gateway_name,
+            namespace,
+            spec,
+            parent=self,
+            depends_on=[*secrets, *after],
+        )
+
+        client_cert: pulumi.Input[str] = ""
+        client_key: pulumi.Input[str] = ""
+        if mode == "MUTUAL" and issuer is not None:
+            client = pki.client_certificate(
+                f"{name}-client",
+                issuer,
+                args.get("client_common_name", "client"),
+                key=args.get("key"),
+                validity=validity,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            client_cert = pki.concat_pem(client.cert_pem, issuer["chain_pem"])
+            client_key = client.private_key_pem
+
+        self.gateway_name = pulumi.Output.from_input(gateway_name)
+        self.gateway_ref = pulumi.Output.concat(namespace, "/", gateway_name)
+        self.hosts = pulumi.Output.from_input([h for c in _certs(args) for h in c.hosts])
+        self.secret_names = pulumi.Output.from_input(secret_names)
+        self.ca_cert_pem = pulumi.Output.from_input(
+            issuer["root_cert_pem"] if issuer is not None else args.get("ca_cert_pem", "")
+        )
+        self.expiry = pulumi.Output.all(**expiry).apply(lambda e: dict(sorted(e.items())))
+        self.client_cert_pem = pulumi.Output.from_input(client_cert)
+        self.client_private_key_pem = pulumi.Output.secret(client_key)
+        self.smoke_test = _smoke_test(
+            self.hosts, self.ca_cert_pem, namespace, args, mode, self.client_cert_pem
+        )
+        self.register_outputs(
+            {
+                "gateway_ref": self.gateway_ref,
+                "gateway_name": self.gateway_name,
+                "hosts": self.hosts,
+                "secret_names": self.secret_names,
+                "ca_cert_pem": self.ca_cert_pem,
+                "expiry": self.expiry,
+                "client_cert_pem": self.client_cert_pem,
+                "client_private_key_pem": self.client_private_key_pem,
+                "smoke_test": self.smoke_test,
+            }
+        )
+
+    def _secret(
+        self,
+        resource_name: str,
+        secret_name: str,
+        namespace: pulumi.Input[str],
+        data: Mapping[str, pulumi.Input[str]],
+        after: Sequence[pulumi.Resource],
+        secret_type: str = "kubernetes.io/tls",
+    ) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            resource_name,
+            metadata={"name": secret_name, "namespace": namespace, "labels": dict(MANAGED_LABELS)},
+            type=secret_type,
+            string_data=pulumi.Output.secret(dict(sorted(data.items()))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+
+    @staticmethod
+    def _https_server(
+        cert: _Cert, credential: str, mode: str, args: HttpsGatewayArgs, only: bool
+    ) -> dict[str, Any]:
+        port_name = "https" if only else f"https-{cert.key}"
+        if mode == "PASSTHROUGH":
+            port = {"number": 443, "name": port_name.replace("https", "tls"), "protocol": "TLS"}
+            return {"port": port, "hosts": list(cert.hosts), "tls": {"mode": "PASSTHROUGH"}}
+        tls: dict[str, Any] = {
+            "mode": mode,
+            "credentialName": credential,
+            "minProtocolVersion": args.get("min_tls_version", "TLSV1_2"),
+        }
+        if "cipher_suites" in args:
+            tls["cipherSuites"] = list(args["cipher_suites"])
+        port = {"number": 443, "name": port_name, "protocol": "HTTPS"}
+        return {"port": port, "hosts": list(cert.hosts), "tls": tls}
+
+
+def _ca_bundle(issuer: pki.IssuerArgs | None) -> pulumi.Output[str]:
+    """The CA file for client verification: the intermediates (if any) and the root."""
+    assert issuer is not None
+    return pki.concat_pem(issuer["chain_pem"], issuer["root_cert_pem"])
+
+
+def _smoke_test(
+    hosts: pulumi.Output[list[str]],
+    ca_cert_pem: pulumi.Output[str],
+    namespace: pulumi.Input[str],
+    args: HttpsGatewayArgs,
+    mode: str,
+    client_cert_pem: pulumi.Output[str],
+) -> pulumi.Output[str]:
+    selector = pulumi.Output.from_input(args["selector"])
+    local = args.get("local_ingress")
+
+    def command(values: list[Any]) -> str:
+        host_list, ca, ns, labels, client = values
+        host = host_list[0].replace("*", "smoke-test", 1)
+        parts = ["curl -sS --fail-with-body"]
+        if ca:
+            parts.append(f"--cacert <(printf '%s' '{ca.strip()}')")
+        if mode == "MUTUAL":
+            parts.append(f"--cert <(printf '%s' '{client.strip()}')")
+            parts.append("--key client.key")
+        if local is not None:
+            port = local["ports"]["https"]
+            parts.append(f"--resolve {host}:{port}:{local['address']}")
+            url = f"https://{host}/" if port == 443 else f"https://{host}:{port}/"
+        else:
+            label = ",".join(f"{k}={val}" for k, val in sorted(labels.items()))
+            address = (
+                f"$(kubectl -n {ns} get svc -l {label} -o "
+                'jsonpath=\'{.items[0].status.loadBalancer.ingress[0]["ip","hostname"]}\')'
+            )
+            parts.append(f"--connect-to {host}:443:{address}:443")
+            url = f"https://{host}/"
+        parts.append(url)
+        return " ".join(parts)
+
+    return pulumi.Output.all(hosts, ca_cert_pem, namespace, selector, client_cert_pem).apply(
+        command
+    )

@@ -1,0 +1,484 @@
+"""PKI building blocks on pulumi-tls: a root CA, intermediates, server and client certificates.
+
+One root serves both ends of the chain: ingress certificates that clients verify, and (through
+a second intermediate plugged into istiod as ``cacerts``) the mesh's workload identities.
+
+Keys are ECDSA P-256 unless told otherwise. pulumi-tls itself defaults ECDSA to P-224, which
+TLS stacks (Envoy, OpenSSL) reject, so every key here passes its curve explicitly. Private
+keys are wrapped as Pulumi secrets wherever they leave a resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal, TypedDict
+
+import pulumi
+import pulumi_tls as tls
+
+from mesh_https import validation as v
+
+DEFAULT_VALIDITY_HOURS = 90 * 24
+DEFAULT_EARLY_RENEWAL_HOURS = 30 * 24
+ECDSA_CURVES = ("P256", "P384")
+RSA_BITS = (2048, 3072, 4096)
+
+CA_USES = ["cert_signing", "crl_signing", "digital_signature"]
+SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]
+CLIENT_USES = ["digital_signature", "key_encipherment", "client_auth"]
+
+_HOSTNAME = re.compile(
+    r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+)
+
+
+class KeyArgs(TypedDict, total=False):
+    """A private key's algorithm and size."""
+
+    algorithm: Literal["ECDSA", "RSA"]
+    """``ECDSA`` (default) or ``RSA``."""
+    ecdsa_curve: Literal["P256", "P384"]
+    """ECDSA curve: ``P256`` (default) or ``P384``."""
+    rsa_bits: Literal[2048, 3072, 4096]
+    """RSA key size: 2048 (default), 3072 or 4096."""
+
+
+class ValidityArgs(TypedDict, total=False):
+    """How long a certificate lives and when ``pulumi up`` renews it."""
+
+    validity_hours: int
+    """Lifetime in hours. Default 2160 (90 days)."""
+    early_renewal_hours: int
+    """Renew when ``pulumi up`` runs this many hours or fewer before expiry. Default 720."""
+
+
+class IssuerArgs(TypedDict):
+    """What a certificate is signed with: take it from :meth:`CertificateAuthority.issuer`."""
+
+    cert_pem: pulumi.Input[str]
+    """The issuing CA certificate."""
+    private_key_pem: pulumi.Input[str]
+    """The issuing CA key (a secret)."""
+    chain_pem: pulumi.Input[str]
+    """Intermediates between the issuer and the root, issuer first; ``""`` if it is the root."""
+    root_cert_pem: pulumi.Input[str]
+    """The root certificate clients trust."""
+
+
+class PluggedCaArgs(TypedDict):
+    """Istio's plug-in CA: the four files of the ``cacerts`` secret in the system namespace."""
+
+    ca_cert_pem: pulumi.Input[str]
+    """``ca-cert.pem``: the intermediate istiod signs workload certificates with."""
+    ca_key_pem: pulumi.Input[str]
+    """``ca-key.pem``: its key (a secret)."""
+    root_cert_pem: pulumi.Input[str]
+    """``root-cert.pem``: the root of trust."""
+    cert_chain_pem: pulumi.Input[str]
+    """``cert-chain.pem``: the intermediate followed by the root."""
+
+
+def check_key(component: str, field: str, key: KeyArgs) -> None:
+    """ECDSA on P-256/P-384, or RSA of 2048/3072/4096 bits; nothing else."""
+    algorithm = key.get("algorithm", "ECDSA")
+    v.check_choice(component, f"{field}.algorithm", algorithm, ("ECDSA", "RSA"))
+    if algorithm == "ECDSA":
+        if "rsa_bits" in key:
+            v.fail(component, f"{field}.rsa_bits", "is only used with algorithm 'RSA'")
+        v.check_choice(
+            component, f"{field}.ecdsa_curve", key.get("ecdsa_curve", "P256"), ECDSA_CURVES
+        )
+    else:
+        if "ecdsa_curve" in key:
+            v.fail(component, f"{field}.ecdsa_curve", "is only used with algorithm 'ECDSA'")
+        bits = key.get("rsa_bits", 2048)
+        if bits not in RSA_BITS:
+            v.fail(
+                component, f"{field}.rsa_bits", f"is {bits!r}; valid sizes are 2048, 3072 and 4096"
+            )
+
+
+def check_validity(component: str, args: ValidityArgs) -> None:
+    """Positive whole hours, and a lifetime longer than the renewal window."""
+    hours = args.get("validity_hours", DEFAULT_VALIDITY_HOURS)
+    early = args.get("early_renewal_hours", DEFAULT_EARLY_RENEWAL_HOURS)
+    v.check_positive_int(component, "validity_hours", hours)
+    if isinstance(early, bool) or not isinstance(early, int) or early < 0:
+        v.fail(
+            component, "early_renewal_hours", f"is {early!r}; it must be a whole number, 0 or more"
+        )
+    if hours <= early:
+        v.fail(
+            component,
+            "validity_hours",
+            f"is {hours}, not longer than early_renewal_hours ({early}); the certificate would "
+            "be renewed on every `pulumi up`. Make the lifetime longer than the renewal window",
+        )
+
+
+def check_hostname(component: str, field: str, host: str, *, allow_wildcard: bool) -> None:
+    """A lowercase DNS name; a leading ``*.`` only when wildcards were asked for."""
+    if not isinstance(host, str) or len(host) > 253 or not _HOSTNAME.match(host) or "." not in host:
+        v.fail(
+            component,
+            field,
+            f"is {host!r}; it must be a fully qualified, lowercase DNS name like 'app.example.com'",
+        )
+    if host.startswith("*.") and not allow_wildcard:
+        v.fail(
+            component,
+            field,
+            f"is the wildcard {host!r}; wildcards must be asked for with allow_wildcards=True",
+        )
+
+
+def validity_of(args: ValidityArgs) -> ValidityArgs:
+    """Lifetime and renewal window with the defaults filled in."""
+    return {
+        "validity_hours": args.get("validity_hours", DEFAULT_VALIDITY_HOURS),
+        "early_renewal_hours": args.get("early_renewal_hours", DEFAULT_EARLY_RENEWAL_HOURS),
+    }
+
+
+def private_key(name: str, key: KeyArgs, parent: pulumi.Resource) -> tls.PrivateKey:
+    """A pulumi-tls key with the curve or size always explicit (never the P-224 default)."""
+    if key.get("algorithm", "ECDSA") == "RSA":
+        return tls.PrivateKey(
+            name,
+            algorithm="RSA",
+            rsa_bits=key.get("rsa_bits", 2048),
+            opts=pulumi.ResourceOptions(
+                parent=parent, additional_secret_outputs=["private_key_pem"]
+            ),
+        )
+    return tls.PrivateKey(
+        name,
+        algorithm="ECDSA",
+        ecdsa_curve=key.get("ecdsa_curve", "P256"),
+        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["private_key_pem"]),
+    )
+
+
+def _secret_key(key: tls.PrivateKey) -> pulumi.Output[str]:
+    return pulumi.Output.secret(key.private_key_pem)
+
+
+def _signed(
+    name: str,
+    parent: pulumi.Resource,
+    key: tls.PrivateKey,
+    issuer: IssuerArgs,
+    *,
+    common_name: str,
+    dns_names: Sequence[str] | None,
+    uses: list[str],
+    is_ca: bool,
+    validity: ValidityArgs,
+    organization: str | None = None,
+    uris: Sequence[str] | None = None,
+) -> tls.LocallySignedCert:
+    subject = tls.CertRequestSubjectArgs(common_name=common_name, organization=organization)
+    request = tls.CertRequest(
+        f"{name}-csr",
+        private_key_pem=_secret_key(key),
+        subject=subject,
+        dns_names=list(dns_names) if dns_names else None,
+        uris=list(uris) if uris else None,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return tls.LocallySignedCert(
+        f"{name}-cert",
+        cert_request_pem=request.cert_request_pem,
+        ca_cert_pem=issuer["cert_pem"],
+        ca_private_key_pem=pulumi.Output.secret(issuer["private_key_pem"]),
+        is_ca_certificate=is_ca,
+        max_path_length=0 if is_ca else None,
+        set_subject_key_id=True,
+        allowed_uses=uses,
+        validity_period_hours=validity_of(validity)["validity_hours"],
+        early_renewal_hours=validity_of(validity)["early_renewal_hours"],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def concat_pem(*pems: pulumi.Input[str]) -> pulumi.Output[str]:
+    """PEM blocks joined in order, each ending in a newline; empty parts are skipped."""
+
+    def join(parts: list[str]) -> str:
+        return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
+
+    return pulumi.Output.all(*pems).apply(join)
+
+
+# ------------------------------------------------------------------------------------- the CA
+
+
+class CertificateAuthorityArgs(ValidityArgs, total=False):
+    """Inputs of :class:`CertificateAuthority`. Every key is optional."""
+
+    common_name: str
+    """Root certificate subject CN. Default ``"<name> root CA"``."""
+    organization: str
+    """Subject O of every certificate this CA makes. Default ``mesh-https``."""
+    key: KeyArgs
+    """Key of the root and intermediates. Default ECDSA P-256."""
+    intermediate: bool
+    """Issue certificates from an intermediate signed by the root (default ``False``)."""
+    mesh_ca: bool
+    """Also make an intermediate for istiod (the ``cacerts`` plug-in CA): workload identities
+    then chain to the same root as the ingress certificates. Default ``False``."""
+    trust_domain: str
+    """Trust domain for the mesh intermediate's SPIFFE URI. Default ``cluster.local``."""
+
+
+COMPONENT_CA = "CertificateAuthority"
+
+
+def validate_ca_args(args: CertificateAuthorityArgs) -> None:
+    """Check :class:`CertificateAuthority` input; raises :class:`ValidationError`."""
+    c = COMPONENT_CA
+    check_key(c, "key", args.get("key", {}))
+    check_validity(c, args)
+    if "common_name" in args:
+        v.check_non_empty(c, "common_name", args["common_name"])
+    if "organization" in args:
+        v.check_non_empty(c, "organization", args["organization"])
+    v.check_dns_subdomain(c, "trust_domain", args.get("trust_domain", "cluster.local"))
+
+
+class CertificateAuthority(pulumi.ComponentResource):
+    """A self-signed root CA (cert-signing and CRL-signing), with optional intermediates.
+
+    Pass :meth:`issuer` to :class:`HttpsGateway` (or :class:`ServerCertificate`) and, with
+    ``mesh_ca=True``, :attr:`plugged_ca` to ``IstioInstallArgs.plugged_ca``. The root's
+    certificate (:attr:`root_cert_pem`) is what clients trust; it is public.
+
+    The root is renewed, like everything else here, when ``pulumi up`` runs inside its renewal
+    window; everything signed by it is then re-issued in the same update.
+    """
+
+    root_cert_pem: pulumi.Output[str]
+    """The root certificate (public): give it to clients."""
+    cert_pem: pulumi.Output[str]
+    """The issuing certificate: the intermediate if there is one, else the root."""
+    private_key_pem: pulumi.Output[str]
+    """The issuing key (secret)."""
+    chain_pem: pulumi.Output[str]
+    """Intermediates between the issuer and the root; ``""`` without an intermediate."""
+    expiry: pulumi.Output[str]
+    """When the root expires (RFC 3339)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: CertificateAuthorityArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args = args or {}
+        validate_ca_args(args)
+        super().__init__("mesh-https:index:CertificateAuthority", name, None, opts)
+        key_args = args.get("key", {})
+        organization = args.get("organization", "mesh-https")
+        validity = validity_of(args)
+        root_key = private_key(f"{name}-root-key", key_args, self)
+        root = tls.SelfSignedCert(
+            f"{name}-root",
+            private_key_pem=_secret_key(root_key),
+            subject={
+                "common_name": args.get("common_name", f"{name} root CA"),
+                "organization": organization,
+            },
+            is_ca_certificate=True,
+            set_subject_key_id=True,
+            allowed_uses=CA_USES,
+            validity_period_hours=validity["validity_hours"],
+            early_renewal_hours=validity["early_renewal_hours"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.root_cert_pem = root.cert_pem
+        self.expiry = root.validity_end_time
+        root_issuer: IssuerArgs = {
+            "cert_pem": root.cert_pem,
+            "private_key_pem": _secret_key(root_key),
+            "chain_pem": "",
+            "root_cert_pem": root.cert_pem,
+        }
+        self._issuer = root_issuer
+        if args.get("intermediate", False):
+            inter_key = private_key(f"{name}-intermediate-key", key_args, self)
+            inter = _signed(
+                f"{name}-intermediate",
+                self,
+                inter_key,
+                root_issuer,
+                common_name=f"{name} intermediate CA",
+                organization=organization,
+                dns_names=None,
+                uses=CA_USES,
+                is_ca=True,
+                validity=validity,
+            )
+            self._issuer = {
+                "cert_pem": inter.cert_pem,
+                "private_key_pem": _secret_key(inter_key),
+                "chain_pem": inter.cert_pem,
+                "root_cert_pem": root.cert_pem,
+            }
+        self.cert_pem = pulumi.Output.from_input(self._issuer["cert_pem"])
+        self.private_key_pem = pulumi.Output.secret(self._issuer["private_key_pem"])
+        self.chain_pem = pulumi.Output.from_input(self._issuer["chain_pem"])
+
+        self._plugged_ca: PluggedCaArgs | None = None
+        if args.get("mesh_ca", False):
+            mesh_key = private_key(f"{name}-mesh-key", key_args, self)
+            trust_domain = args.get("trust_domain", "cluster.local")
+            mesh = _signed(
+                f"{name}-mesh",
+                self,
+                mesh_key,
+                root_issuer,
+                common_name=f"{name} mesh intermediate CA",
+                organization=organization,
+                dns_names=None,
+                uris=[f"spiffe://{trust_domain}"],
+                uses=[*CA_USES, "key_encipherment"],
+                is_ca=True,
+                validity=validity,
+            )
+            self._plugged_ca = {
+                "ca_cert_pem": mesh.cert_pem,
+                "ca_key_pem": _secret_key(mesh_key),
+                "root_cert_pem": root.cert_pem,
+                "cert_chain_pem": concat_pem(mesh.cert_pem, root.cert_pem),
+            }
+        self.register_outputs(
+            {
+                "root_cert_pem": self.root_cert_pem,
+                "cert_pem": self.cert_pem,
+                "private_key_pem": self.private_key_pem,
+                "chain_pem": self.chain_pem,
+                "expiry": self.expiry,
+            }
+        )
+
+    def issuer(self) -> IssuerArgs:
+        """The issuing certificate, key (secret), chain and root, for other components."""
+        return dict(self._issuer)  # type: ignore[return-value]
+
+    @property
+    def plugged_ca(self) -> PluggedCaArgs:
+        """The mesh intermediate as Istio's ``cacerts`` files (needs ``mesh_ca=True``)."""
+        if self._plugged_ca is None:
+            raise ValueError("CertificateAuthority was created without mesh_ca=True")
+        return self._plugged_ca
+
+
+# ------------------------------------------------------------------------------ leaf certs
+
+
+class LeafCertificate(pulumi.ComponentResource):
+    """A server or client certificate signed by an issuer; see :func:`server_certificate`."""
+
+    cert_pem: pulumi.Output[str]
+    """The leaf certificate alone."""
+    full_chain_pem: pulumi.Output[str]
+    """Leaf followed by the issuer's intermediates: what a server presents (``tls.crt``)."""
+    private_key_pem: pulumi.Output[str]
+    """The leaf's key (secret)."""
+    expiry: pulumi.Output[str]
+    """When the certificate expires (RFC 3339)."""
+
+    def __init__(
+        self,
+        name: str,
+        issuer: IssuerArgs,
+        *,
+        common_name: str,
+        dns_names: Sequence[str] | None,
+        uses: list[str],
+        key: KeyArgs | None = None,
+        validity: ValidityArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mesh-https:index:LeafCertificate", name, None, opts)
+        leaf_key = private_key(f"{name}-key", key or {}, self)
+        cert = _signed(
+            name,
+            self,
+            leaf_key,
+            issuer,
+            common_name=common_name,
+            dns_names=dns_names,
+            uses=uses,
+            is_ca=False,
+            validity=validity or {},
+        )
+        self.cert_pem = cert.cert_pem
+        self.full_chain_pem = concat_pem(cert.cert_pem, issuer["chain_pem"])
+        self.private_key_pem = _secret_key(leaf_key)
+        self.expiry = cert.validity_end_time
+        self.register_outputs(
+            {
+                "cert_pem": self.cert_pem,
+                "full_chain_pem": self.full_chain_pem,
+                "private_key_pem": self.private_key_pem,
+                "expiry": self.expiry,
+            }
+        )
+
+
+def server_certificate(
+    name: str,
+    issuer: IssuerArgs,
+    hosts: Sequence[str],
+    *,
+    allow_wildcards: bool = False,
+    key: KeyArgs | None = None,
+    validity: ValidityArgs | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> LeafCertificate:
+    """A server certificate for ``hosts`` (all of them as DNS SANs; CN is the first)."""
+    component = "ServerCertificate"
+    if not hosts:
+        v.fail(component, "hosts", "is empty; give at least one host name")
+    for i, host in enumerate(hosts):
+        check_hostname(component, f"hosts[{i}]", host, allow_wildcard=allow_wildcards)
+    check_key(component, "key", key or {})
+    check_validity(component, validity or {})
+    return LeafCertificate(
+        name,
+        issuer,
+        common_name=hosts[0],
+        dns_names=hosts,
+        uses=SERVER_USES,
+        key=key,
+        validity=validity,
+        opts=opts,
+    )
+
+
+def client_certificate(
+    name: str,
+    issuer: IssuerArgs,
+    common_name: str,
+    *,
+    key: KeyArgs | None = None,
+    validity: ValidityArgs | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> LeafCertificate:
+    """A client certificate (``client_auth``) for mutual TLS, identified by ``common_name``."""
+    component = "ClientCertificate"
+    v.check_non_empty(component, "common_name", common_name)
+    check_key(component, "key", key or {})
+    check_validity(component, validity or {})
+    return LeafCertificate(
+        name,
+        issuer,
+        common_name=common_name,
+        dns_names=None,
+        uses=CLIENT_USES,
+        key=key,
+        validity=validity,
+        opts=opts,
+    )

@@ -1,0 +1,255 @@
+"""Real TLS handshakes against what a program registered, in-process, with Python's ``ssl``.
+
+:class:`GatewayTlsServer` plays the ingress gateway: it reads a recorded Istio ``Gateway``,
+finds the Secret each HTTPS server's ``credentialName`` names in the gateway's namespace, and
+serves on 127.0.0.1 with those certificates and the server's TLS settings
+(``minProtocolVersion``, ``cipherSuites``, ``MUTUAL`` client verification). Like Envoy, it
+picks the server by SNI and refuses a name no server lists. :func:`handshake` is the client.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from mesh_https.testing._recording import RecordedResource, Recording
+
+_VERSIONS = {"TLSV1_0": "TLSv1", "TLSV1_1": "TLSv1_1", "TLSV1_2": "TLSv1_2", "TLSV1_3": "TLSv1_3"}
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One HTTPS server of a Gateway, with the PEMs its credential secret holds."""
+
+    hosts: tuple[str, ...]
+    mode: str
+    min_version: str
+    cipher_suites: tuple[str, ...]
+    cert_chain_pem: str
+    private_key_pem: str
+    ca_pem: str | None
+
+
+def secret_data(secret: RecordedResource) -> dict[str, str]:
+    """A recorded Secret's contents, from ``stringData`` or (base64) ``data``."""
+    encoded = secret.inputs.get("data") or {}
+    data = {key: base64.b64decode(value).decode() for key, value in encoded.items()}
+    data.update(secret.inputs.get("stringData") or {})
+    return data
+
+
+def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]:
+    """The TLS-terminating servers of ``gateway`` (SIMPLE and MUTUAL), with their secrets.
+
+    A ``credentialName`` is looked up where Istio looks: in the gateway's namespace. A missing
+    secret raises ``LookupError``, as the gateway would serve nothing for it.
+    """
+    namespace = gateway.namespace
+    found = []
+    for server in gateway.spec.get("servers", []):
+        tls = server.get("tls") or {}
+        if tls.get("mode") not in ("SIMPLE", "MUTUAL"):
+            continue
+        name = tls["credentialName"]
+        data = secret_data(recording.one(kind="Secret", object_name=name, namespace=namespace))
+        ca = data.get("ca.crt")
+        if tls["mode"] == "MUTUAL" and ca is None:
+            cacert = recording.find(
+                kind="Secret", object_name=f"{name}-cacert", namespace=namespace
+            )
+            ca = secret_data(cacert[0]).get("ca.crt") if cacert else None
+        found.append(
+            Listener(
+                hosts=tuple(server.get("hosts", [])),
+                mode=tls["mode"],
+                min_version=tls.get("minProtocolVersion", "TLSV1_2"),
+                cipher_suites=tuple(tls.get("cipherSuites", [])),
+                cert_chain_pem=data["tls.crt"],
+                private_key_pem=data["tls.key"],
+                ca_pem=ca,
+            )
+        )
+    return found
+
+
+def _matches(pattern: str, host: str) -> bool:
+    if pattern in ("*", host):
+        return True
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return False
+
+
+def _context(listener: Listener, workdir: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert_file = os.path.join(workdir, f"{id(listener)}.crt")
+    key_file = os.path.join(workdir, f"{id(listener)}.key")
+    with open(cert_file, "w") as out:
+        out.write(listener.cert_chain_pem)
+    with open(key_file, "w") as out:
+        out.write(listener.private_key_pem)
+    context.load_cert_chain(cert_file, key_file)
+    # The Gateway's settings alone decide what is accepted, not OpenSSL's local policy.
+    ciphers = ":".join(listener.cipher_suites) or "DEFAULT"
+    context.set_ciphers(f"{ciphers}:@SECLEVEL=0")
+    context.minimum_version = getattr(ssl.TLSVersion, _VERSIONS[listener.min_version])
+    if listener.mode == "MUTUAL":
+        context.verify_mode = ssl.CERT_REQUIRED
+        if listener.ca_pem:
+            context.load_verify_locations(cadata=listener.ca_pem)
+    return context
+
+
+class GatewayTlsServer:
+    """A local TLS endpoint configured from a recorded Gateway; use as a context manager.
+
+    Each accepted connection that completes the handshake gets ``HTTP/1.1 200`` with the
+    chosen server's hosts in the body. :attr:`port` is where it listens on 127.0.0.1.
+    """
+
+    def __init__(self, recording: Recording, gateway: RecordedResource) -> None:
+        self.listeners = listeners(recording, gateway)
+        if not self.listeners:
+            raise LookupError(f"{gateway} has no SIMPLE or MUTUAL server to serve")
+        self._workdir = tempfile.TemporaryDirectory()
+        self._contexts = [(lst, _context(lst, self._workdir.name)) for lst in self.listeners]
+        self._default = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._default.sni_callback = self._pick
+        # OpenSSL keeps the verify mode a connection started with when SNI switches its
+        # context, so client certificates are asked for here and enforced per listener.
+        if any(lst.mode == "MUTUAL" for lst in self.listeners):
+            self._default.verify_mode = ssl.CERT_OPTIONAL
+        self._chosen: dict[int, Listener] = {}
+        # The default context must hold a certificate; SNI moves each handshake to its own.
+        self._default.load_cert_chain(*self._files(self.listeners[0]))
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._stopping = False
+
+    def _files(self, listener: Listener) -> tuple[str, str]:
+        base = os.path.join(self._workdir.name, str(id(listener)))
+        return f"{base}.crt", f"{base}.key"
+
+    def _pick(self, sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
+        for listener, context in self._contexts:
+            if name and any(_matches(h, name) for h in listener.hosts):
+                sock.context = context
+                self._chosen[id(sock)] = listener
+                return None
+        # Envoy finds no filter chain for this server name and closes the connection.
+        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+
+    def _serve(self) -> None:
+        self._socket.settimeout(0.2)
+        while not self._stopping:
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    with self._default.wrap_socket(conn, server_side=True) as tls:
+                        listener = self._chosen.pop(id(tls), None)
+                        if listener is None:
+                            continue
+                        if listener.mode == "MUTUAL" and not tls.getpeercert():
+                            continue  # no client certificate: closed without an answer
+                        tls.recv(4096)
+                        body = ",".join(listener.hosts).encode()
+                        tls.sendall(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                        )
+                except (ssl.SSLError, OSError):
+                    continue
+
+    def __enter__(self) -> GatewayTlsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+        self._workdir.cleanup()
+
+
+@dataclass(frozen=True)
+class HandshakeResult:
+    """What a successful handshake negotiated, and the server's answer."""
+
+    version: str
+    cipher: str
+    peer_subject: Any
+    response: bytes
+
+
+def handshake(
+    port: int,
+    server_name: str,
+    ca_pem: str,
+    *,
+    verify_name: str | None = None,
+    client_cert_pem: str | None = None,
+    client_key_pem: str | None = None,
+    max_version: str | None = None,
+    relax_client_policy: bool = False,
+) -> HandshakeResult:
+    """Connect to 127.0.0.1:``port`` with SNI ``server_name``, trusting only ``ca_pem``.
+
+    The certificate is checked against ``verify_name`` (default: ``server_name``). Raises
+    ``ssl.SSLError`` (or ``ssl.SSLCertVerificationError``) when the handshake fails.
+    ``relax_client_policy`` lets the client offer old protocol versions, so that a refusal
+    is the server's own.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=ca_pem)
+    if relax_client_policy:
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if max_version is not None:
+        version = getattr(ssl.TLSVersion, _VERSIONS[max_version])
+        context.minimum_version = version
+        context.maximum_version = version
+    with tempfile.TemporaryDirectory() as workdir:
+        if client_cert_pem is not None and client_key_pem is not None:
+            cert_file = os.path.join(workdir, "client.crt")
+            key_file = os.path.join(workdir, "client.key")
+            with open(cert_file, "w") as out:
+                out.write(client_cert_pem)
+            with open(key_file, "w") as out:
+                out.write(client_key_pem)
+            context.load_cert_chain(cert_file, key_file)
+        # Normally the name checked is the SNI sent; a different one is checked by hand.
+        context.check_hostname = verify_name is None
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+                peer = tls.getpeercert() or {}
+                if verify_name is not None:
+                    _check_name(peer, verify_name)
+                tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\n\r\n".encode())
+                response = tls.recv(4096)
+                # With TLS 1.3 a refused client certificate surfaces on the first read.
+                if not response:
+                    raise ssl.SSLError("the server closed the connection after the handshake")
+                version = tls.version() or ""
+                cipher = tls.cipher()
+                subject = peer.get("subject")
+                return HandshakeResult(version, cipher[0] if cipher else "", subject, response)
+
+
+def _check_name(peer: Any, name: str) -> None:
+    names = [value for kind, value in peer.get("subjectAltName", ()) if kind == "DNS"]
+    if not any(pattern != "*" and _matches(pattern, name) for pattern in names):
+        raise ssl.SSLCertVerificationError(
+            f"hostname {name!r} doesn't match the certificate's names {names}"
+        )
