@@ -423,7 +423,11 @@ class HttpsGateway(pulumi.ComponentResource):
         self.ca_cert_pem = pulumi.Output.from_input(
             issuer["root_cert_pem"] if issuer is not None else args.get("ca_cert_pem", "")
         )
-        self.expiry = pulumi.Output.all(**expiry).apply(lambda e: dict(sorted(e.items())))
+        self.expiry = (
+            pulumi.Output.all(**expiry).apply(lambda e: dict(sorted(e.items())))
+            if expiry
+            else pulumi.Output.from_input({})
+        )
         self.client_cert_pem = pulumi.Output.from_input(client_cert)
         self.client_private_key_pem = pulumi.Output.secret(client_key)
         self.smoke_test = _smoke_test(

@@ -4,7 +4,8 @@
 finds the Secret each HTTPS server's ``credentialName`` names in the gateway's namespace, and
 serves on 127.0.0.1 with those certificates and the server's TLS settings
 (``minProtocolVersion``, ``cipherSuites``, ``MUTUAL`` client verification). Like Envoy, it
-picks the server by SNI and refuses a name no server lists. :func:`handshake` is the client.
+picks the server by the ClientHello's SNI, and closes the connection for a name no server
+lists. :func:`handshake` is the client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +89,31 @@ def _matches(pattern: str, host: str) -> bool:
     return False
 
 
+def peek_sni(conn: socket.socket) -> str | None:
+    """The server name a TLS ClientHello on ``conn`` asks for, read without consuming it."""
+    try:
+        data = conn.recv(16384, socket.MSG_PEEK)
+        # Record header (5), handshake header (4), version (2), random (32).
+        if len(data) < 43 or data[0] != 22 or data[5] != 1:
+            return None
+        pos = 43
+        pos += 1 + data[pos]  # session id
+        pos += 2 + int.from_bytes(data[pos : pos + 2], "big")  # cipher suites
+        pos += 1 + data[pos]  # compression methods
+        end = pos + 2 + int.from_bytes(data[pos : pos + 2], "big")
+        pos += 2
+        while pos + 4 <= min(end, len(data)):
+            kind = int.from_bytes(data[pos : pos + 2], "big")
+            size = int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if kind == 0:  # server_name: list length (2), type (1), name length (2), name
+                length = int.from_bytes(data[pos + 7 : pos + 9], "big")
+                return data[pos + 9 : pos + 9 + length].decode("ascii")
+            pos += 4 + size
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    return None
+
+
 def _context(listener: Listener, workdir: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert_file = os.path.join(workdir, f"{id(listener)}.crt")
@@ -99,7 +126,10 @@ def _context(listener: Listener, workdir: str) -> ssl.SSLContext:
     # The Gateway's settings alone decide what is accepted, not OpenSSL's local policy.
     ciphers = ":".join(listener.cipher_suites) or "DEFAULT"
     context.set_ciphers(f"{ciphers}:@SECLEVEL=0")
-    context.minimum_version = getattr(ssl.TLSVersion, _VERSIONS[listener.min_version])
+    with warnings.catch_warnings():  # TLS 1.0/1.1 are set on purpose, to be refused
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = getattr(ssl.TLSVersion, _VERSIONS[listener.min_version])
+    context.maximum_version = ssl.TLSVersion.TLSv1_3
     if listener.mode == "MUTUAL":
         context.verify_mode = ssl.CERT_REQUIRED
         if listener.ca_pem:
@@ -120,32 +150,16 @@ class GatewayTlsServer:
             raise LookupError(f"{gateway} has no SIMPLE or MUTUAL server to serve")
         self._workdir = tempfile.TemporaryDirectory()
         self._contexts = [(lst, _context(lst, self._workdir.name)) for lst in self.listeners]
-        self._default = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._default.sni_callback = self._pick
-        # OpenSSL keeps the verify mode a connection started with when SNI switches its
-        # context, so client certificates are asked for here and enforced per listener.
-        if any(lst.mode == "MUTUAL" for lst in self.listeners):
-            self._default.verify_mode = ssl.CERT_OPTIONAL
-        self._chosen: dict[int, Listener] = {}
-        # The default context must hold a certificate; SNI moves each handshake to its own.
-        self._default.load_cert_chain(*self._files(self.listeners[0]))
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._stopping = False
 
-    def _files(self, listener: Listener) -> tuple[str, str]:
-        base = os.path.join(self._workdir.name, str(id(listener)))
-        return f"{base}.crt", f"{base}.key"
-
-    def _pick(self, sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
+    def _pick(self, name: str | None) -> tuple[Listener, ssl.SSLContext] | None:
         for listener, context in self._contexts:
             if name and any(_matches(h, name) for h in listener.hosts):
-                sock.context = context
-                self._chosen[id(sock)] = listener
-                return None
-        # Envoy finds no filter chain for this server name and closes the connection.
-        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+                return listener, context
+        return None
 
     def _serve(self) -> None:
         self._socket.settimeout(0.2)
@@ -158,13 +172,14 @@ class GatewayTlsServer:
                 return
             with conn:
                 conn.settimeout(5)
+                # Like Envoy's TLS inspector: read the SNI from the ClientHello, then hand the
+                # connection to that server's context whole (version, ciphers, client certs).
+                chosen = self._pick(peek_sni(conn))
+                if chosen is None:
+                    continue  # no filter chain for this name: the connection is closed
+                listener, context = chosen
                 try:
-                    with self._default.wrap_socket(conn, server_side=True) as tls:
-                        listener = self._chosen.pop(id(tls), None)
-                        if listener is None:
-                            continue
-                        if listener.mode == "MUTUAL" and not tls.getpeercert():
-                            continue  # no client certificate: closed without an answer
+                    with context.wrap_socket(conn, server_side=True) as tls:
                         tls.recv(4096)
                         body = ",".join(listener.hosts).encode()
                         tls.sendall(
@@ -218,8 +233,10 @@ def handshake(
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     if max_version is not None:
         version = getattr(ssl.TLSVersion, _VERSIONS[max_version])
-        context.minimum_version = version
-        context.maximum_version = version
+        with warnings.catch_warnings():  # an old client, on purpose
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = version
+            context.maximum_version = version
     with tempfile.TemporaryDirectory() as workdir:
         if client_cert_pem is not None and client_key_pem is not None:
             cert_file = os.path.join(workdir, "client.crt")
@@ -232,7 +249,11 @@ def handshake(
         # Normally the name checked is the SNI sent; a different one is checked by hand.
         context.check_hostname = verify_name is None
         with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+            try:
+                tls = context.wrap_socket(raw, server_hostname=server_name)
+            except (ConnectionResetError, BrokenPipeError) as err:
+                raise ssl.SSLError(f"the server closed the connection: {err}") from err
+            with tls:
                 peer = tls.getpeercert() or {}
                 if verify_name is not None:
                     _check_name(peer, verify_name)

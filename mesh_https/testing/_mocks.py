@@ -178,7 +178,9 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        self.recording.component_outputs[request.urn] = unwrap_secrets(outputs)
+        secret: set[tuple[str | int, ...]] = set()
+        self.recording.component_outputs[request.urn] = unwrap_secrets(outputs, (), secret)
+        self.recording.component_secret_outputs[request.urn] = secret
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 

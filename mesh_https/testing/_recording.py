@@ -24,6 +24,16 @@ def unwrap_secrets(value: Any, path: PathKey = (), found: set[PathKey] | None = 
     return value
 
 
+def _private_key_paths(value: Any, path: PathKey = ()) -> list[PathKey]:
+    if isinstance(value, str):
+        return [path] if "PRIVATE KEY-----" in value else []
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _private_key_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _private_key_paths(v, (*path, i))]
+    return []
+
+
 def _under(path: PathKey, secrets: set[PathKey]) -> bool:
     return any(path[: len(s)] == s for s in secrets)
 
@@ -109,6 +119,7 @@ class Recording:
         self.resources: list[RecordedResource] = []
         self._by_urn: dict[str, RecordedResource] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        self.component_secret_outputs: dict[str, set[PathKey]] = {}
 
     def add(self, resource: RecordedResource) -> None:
         """Record one registration."""
@@ -216,6 +227,29 @@ class Recording:
             if r.custom and self.resources.index(r) < position
         ]
         return bool(inside) and all(urn in edges for urn in inside)
+
+    def plaintext_private_keys(self) -> list[str]:
+        """Every place a PEM private key appears without being a secret.
+
+        Scans each resource's inputs and outputs and each component's registered outputs;
+        returns ``"<type>/<name> inputs.a.b"`` descriptions, empty when nothing leaks.
+        """
+        leaks: list[str] = []
+        for r in self.resources:
+            for where, values, secrets in (
+                ("inputs", r.inputs, r.secret_inputs),
+                ("outputs", r.outputs, r.secret_outputs),
+                (
+                    "component outputs",
+                    self.component_outputs.get(r.urn, {}),
+                    self.component_secret_outputs.get(r.urn, set()),
+                ),
+            ):
+                for path in _private_key_paths(values):
+                    if not _under(path, secrets):
+                        dotted = ".".join(str(p) for p in path)
+                        leaks.append(f"{r.type}/{r.name} {where}.{dotted}")
+        return leaks
 
     def k8s_objects(self) -> list[RecordedResource]:
         """Every registered Kubernetes object (anything with ``apiVersion`` and ``kind``)."""
