@@ -24,8 +24,13 @@ from mesh_https.cluster import (
     validate_existing_args,
     validate_kind_args,
 )
-from mesh_https.istio_install import IstioInstallArgs
+from mesh_https.https_gateway import HttpsGatewayArgs
+from mesh_https.https_gateway import validate_args as validate_gateway_args
+from mesh_https.istio_install import IstioInstallArgs, gateway_identity
 from mesh_https.istio_install import validate_args as validate_istio_args
+from mesh_https.mesh_namespace import MeshNamespaceArgs
+from mesh_https.mesh_namespace import validate_args as validate_namespace_args
+from mesh_https.pki import CertificateAuthorityArgs, validate_ca_args
 
 PROJECT = "mesh-https"
 SOURCE = "stack config"
@@ -60,6 +65,29 @@ ISTIO_KEYS = {
     "gatewayValues": "extra gateway chart values",
 }
 
+PKI_KEYS = {
+    "intermediate": "issue ingress certificates from an intermediate (bool)",
+    "meshCa": "plug an intermediate of the same root into istiod (bool)",
+    "validityHours": "CA certificate lifetime",
+    "earlyRenewalHours": "CA renewal window",
+    "keyAlgorithm": "ECDSA | RSA",
+}
+GATEWAY_KEYS = {
+    "hosts": "host names served over HTTPS (list)",
+    "grouping": "shared | per_host",
+    "mode": "SIMPLE | MUTUAL | PASSTHROUGH",
+    "minTlsVersion": "TLSV1_2 | TLSV1_3",
+    "cipherSuites": "TLS 1.2 cipher suites (list)",
+    "httpsRedirect": "redirect port 80 to HTTPS (bool)",
+    "allowWildcards": "allow *.example.com hosts (bool)",
+    "validityHours": "server certificate lifetime",
+    "earlyRenewalHours": "server certificate renewal window",
+}
+APP_KEYS = {
+    "namespace": "the demo application's namespace",
+    "scopeSidecar": "limit the namespace's proxies with a Sidecar (bool)",
+}
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -86,6 +114,10 @@ class StackConfig:
 
     cluster: ClusterConfig
     istio: IstioInstallArgs
+    pki: CertificateAuthorityArgs
+    gateway: HttpsGatewayArgs
+    """Without the namespace, selector and issuer, which come from the other components."""
+    app: MeshNamespaceArgs
 
 
 def _section(config: pulumi.Config, key: str, allowed: Mapping[str, str]) -> dict[str, Any]:
@@ -200,6 +232,56 @@ def load_istio(config: pulumi.Config) -> IstioInstallArgs:
     return args  # type: ignore[return-value]
 
 
+def _renamed(raw: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    return {arg: raw[key] for key, arg in names.items() if key in raw}
+
+
+def load_pki(config: pulumi.Config) -> CertificateAuthorityArgs:
+    """``mesh-https:pki``: the stack's one CA (ingress and, with meshCa, the mesh)."""
+    raw = _section(config, "pki", PKI_KEYS)
+    args = _renamed(
+        raw,
+        {
+            "intermediate": "intermediate",
+            "meshCa": "mesh_ca",
+            "validityHours": "validity_hours",
+            "earlyRenewalHours": "early_renewal_hours",
+        },
+    )
+    if "keyAlgorithm" in raw:
+        args["key"] = {"algorithm": raw["keyAlgorithm"]}
+    return args  # type: ignore[return-value]
+
+
+def load_gateway(config: pulumi.Config) -> HttpsGatewayArgs:
+    """``mesh-https:gateway``: the HTTPS edge (hosts default to the dev host)."""
+    raw = _section(config, "gateway", GATEWAY_KEYS)
+    args = _renamed(
+        raw,
+        {
+            "hosts": "hosts",
+            "grouping": "grouping",
+            "mode": "mode",
+            "minTlsVersion": "min_tls_version",
+            "cipherSuites": "cipher_suites",
+            "httpsRedirect": "https_redirect",
+            "allowWildcards": "allow_wildcards",
+            "validityHours": "validity_hours",
+            "earlyRenewalHours": "early_renewal_hours",
+        },
+    )
+    args.setdefault("hosts", ["hello.mesh-https.test"])
+    return args  # type: ignore[return-value]
+
+
+def load_app(config: pulumi.Config) -> MeshNamespaceArgs:
+    """``mesh-https:app``: where the demo application runs."""
+    raw = _section(config, "app", APP_KEYS)
+    args = _renamed(raw, {"namespace": "namespace", "scopeSidecar": "scope_sidecar"})
+    args.setdefault("namespace", "demo")
+    return args  # type: ignore[return-value]
+
+
 CLUSTER_NAME = "cluster"
 """The Pulumi name of the cluster component (and the kind cluster's default name)."""
 
@@ -219,4 +301,23 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     istio = load_istio(config)
     istio["gateway_service"] = cluster.gateway_service()
     validate_istio_args(istio)
-    return StackConfig(cluster=cluster, istio=istio)
+    pki = load_pki(config)
+    validate_ca_args(pki)
+    gateway = load_gateway(config)
+    # The gateway's namespace and selector will come from IstioInstall's outputs; their
+    # values are known here, so the gateway's input is checked with them now.
+    selector, _, _ = gateway_identity(
+        istio.get("gateway_release_name", "istio-ingress"),
+        istio.get("gateway_namespace", "istio-ingress"),
+        istio.get("gateway_values"),
+    )
+    validate_gateway_args(
+        {
+            **gateway,
+            "gateway_namespace": istio.get("gateway_namespace", "istio-ingress"),
+            "selector": selector,
+        }
+    )
+    app = load_app(config)
+    validate_namespace_args("app", {**app, "mode": istio.get("mode", "sidecar")})
+    return StackConfig(cluster=cluster, istio=istio, pki=pki, gateway=gateway, app=app)

@@ -1,11 +1,21 @@
-"""The stack program: cluster → Istio, from the stack's config (see ``deploy.config``)."""
+"""The stack program: cluster → Istio (with the stack's CA) → HTTPS gateway → demo app."""
 
 from __future__ import annotations
 
 import pulumi
 
 from deploy import config as stack_config
-from mesh_https import Cluster, ExistingCluster, IstioInstall, KindCluster
+from deploy import demo_app
+from mesh_https import (
+    CertificateAuthority,
+    Cluster,
+    ExistingCluster,
+    HttpsGateway,
+    IstioInstall,
+    KindCluster,
+    MeshNamespace,
+)
+from mesh_https.istio_objects import istio_object
 
 
 def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
@@ -16,12 +26,61 @@ def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
 
 
 def main() -> None:
-    """Compose the stack; every child uses the cluster's explicit provider."""
+    """Compose the stack; every Kubernetes resource uses the cluster's explicit provider."""
     config = stack_config.load()
     cluster = make_cluster(config.cluster)
-    istio = IstioInstall(
-        "istio", config.istio, opts=pulumi.ResourceOptions(provider=cluster.provider)
+    on_cluster = pulumi.ResourceOptions(provider=cluster.provider)
+
+    pki = CertificateAuthority("pki", config.pki)
+    istio_args = dict(config.istio)
+    if config.pki.get("mesh_ca", False):
+        istio_args["plugged_ca"] = pki.plugged_ca
+    istio = IstioInstall("istio", istio_args, opts=on_cluster)  # type: ignore[arg-type]
+
+    app_namespace = MeshNamespace(
+        "app",
+        {
+            **config.app,
+            "mode": istio.mode,
+            "revision": istio.revision,
+            "system_namespace": istio.system_namespace,
+            "depends_on": [istio],
+        },
+        opts=on_cluster,
     )
+    app = demo_app.deploy(app_namespace.namespace, cluster.provider)
+
+    gateway = HttpsGateway(
+        "edge",
+        {
+            **config.gateway,
+            "gateway_namespace": istio.gateway_namespace,
+            "selector": istio.gateway_selector,
+            "issuer": pki.issuer(),
+            **({"local_ingress": cluster.local_ingress} if cluster.local_ingress else {}),
+            "depends_on": [istio],
+        },
+        opts=on_cluster,
+    )
+    route_name = demo_app.APP
+    istio_object(
+        "app-route",
+        "VirtualService",
+        route_name,
+        app.namespace,
+        pulumi.Output.all(gateway.hosts, gateway.gateway_ref, app.host).apply(
+            lambda v: {
+                "hosts": v[0],
+                "gateways": [v[1]],
+                "http": [
+                    {"route": [{"destination": {"host": v[2], "port": {"number": demo_app.PORT}}}]}
+                ],
+            }
+        ),
+        parent=app_namespace,
+        depends_on=[istio, app.service],
+    )
+
     if isinstance(cluster, KindCluster):
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("kindCluster", cluster.cluster_name)
@@ -30,3 +89,11 @@ def main() -> None:
     pulumi.export("gatewayNamespace", istio.gateway_namespace)
     pulumi.export("gatewaySelector", istio.gateway_selector)
     pulumi.export("gatewayPrincipal", istio.gateway_principal)
+    pulumi.export("gatewayRef", gateway.gateway_ref)
+    pulumi.export("hosts", gateway.hosts)
+    pulumi.export("tlsSecrets", gateway.secret_names)
+    pulumi.export("certificateExpiry", gateway.expiry)
+    pulumi.export("caCertPem", gateway.ca_cert_pem)
+    pulumi.export("smokeTest", gateway.smoke_test)
+    pulumi.export("appNamespace", app_namespace.namespace)
+    pulumi.export("virtualService", pulumi.Output.concat(app.namespace, "/", route_name))

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from mesh_https.testing import MockSession, Recording
+from mesh_https.testing import MockSession, Recording, Resolved
 
 pytest_plugins = ["mesh_https.testing.pytest_plugin"]
 
@@ -28,3 +28,12 @@ def run_stack(stack: str, **overrides: Any) -> tuple[Recording, dict[str, Any]]:
         runpy.run_path(str(ROOT / "__main__.py"))
         recording = session.settle()
         return recording, session.exports()
+
+
+def run_stack_resolved(stack: str, **overrides: Any) -> tuple[Recording, dict[str, Resolved[Any]]]:
+    """Like :func:`run_stack`, with each export's secret and known flags."""
+    config = {**stack_config(stack), **overrides}
+    with MockSession(project="mesh-https", stack=stack, config=config) as session:
+        runpy.run_path(str(ROOT / "__main__.py"))
+        recording = session.settle()
+        return recording, session.resolved_exports()

@@ -126,6 +126,12 @@ def test_kubeconfig_content_from_secret_config() -> None:
         ({"mesh-https:istio": {"mode": "proxyless"}}, "mode", "'sidecar', 'ambient'"),
         ({"mesh-https:istio": {"versoin": "1.2.3"}}, "mesh-https:istio.versoin", "version"),
         ({"mesh-https:istio": {"istiodValues": []}}, "mesh-https:istio.istiodValues", "object"),
+        ({"mesh-https:gateway": {"hosts": []}}, "hosts", "at least one"),
+        ({"mesh-https:gateway": {"minTlsVersion": "TLSV1_1"}}, "min_tls_version", "below 1.2"),
+        ({"mesh-https:gateway": {"host": ["a.b.c"]}}, "mesh-https:gateway.host", "hosts"),
+        ({"mesh-https:pki": {"keyAlgorithm": "DSA"}}, "key.algorithm", "'ECDSA', 'RSA'"),
+        ({"mesh-https:pki": {"validityHours": 24}}, "validity_hours", "renewal window"),
+        ({"mesh-https:app": {"namespace": "Demo"}}, "namespace", "DNS-1123"),
     ],
 )
 def test_bad_stack_config_fails_with_a_clear_error(

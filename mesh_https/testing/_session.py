@@ -95,9 +95,13 @@ class MockSession:
 
     def exports(self) -> dict[str, Any]:
         """The stack's exports (``pulumi.export``), resolved."""
+        return {key: resolved.value for key, resolved in self.resolved_exports().items()}
+
+    def resolved_exports(self) -> dict[str, Resolved[Any]]:
+        """The stack's exports with their known and secret flags."""
         root = settings.get_root_resource()
         outputs = getattr(root, "outputs", {}) or {}
-        return {key: self.value(out) for key, out in sorted(outputs.items())}
+        return {key: self.resolve(out) for key, out in sorted(outputs.items())}
 
     def close(self) -> None:
         """Cancel what is still pending, then release the event loop and the root stack."""

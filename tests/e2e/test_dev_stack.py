@@ -1,15 +1,20 @@
 """The real thing: the dev stack on a kind cluster, through the Automation API.
 
 Runs only where docker (with a running engine), kind, kubectl and the pulumi CLI exist;
-elsewhere it is skipped and the reason names what is missing. It uses a throw-away local
+elsewhere it is skipped and the reason names what is missing. It checks the install, then the
+HTTPS chain: the right SNI is served with a certificate the exported CA verifies, a wrong SNI
+is refused, and plain HTTP is redirected. It uses a throw-away local
 file backend and its own kind cluster name and host ports, so it never touches a developer's
 own dev stack. Run it alone with ``scripts/test.sh -m e2e tests/e2e -s``.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
+import socket
+import ssl
 import subprocess
 import time
 import uuid
@@ -73,6 +78,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     cluster = config["config"]["mesh-https:cluster"]
     cluster["name"] = f"mesh-https-e2e-{suffix}"
     cluster["hostPorts"] = {"http": 18080, "https": 18443}
+    cluster.setdefault("nodePorts", {"http": 30080, "https": 30443})
     stack_file = ROOT / "stacks" / f"Pulumi.{stack_name}.yaml"
     stack_file.write_text(yaml.safe_dump(config))
 
@@ -128,3 +134,50 @@ def test_istiod_and_gateway_become_ready(deployed: dict[str, Any]) -> None:
         for p in item["spec"]["ports"]
     }
     assert ports["https"] == deployed["cluster"]["nodePorts"]["https"]
+
+
+def https_get(host: str, port: int, ca_pem: str, sni: str | None = None) -> tuple[int, bytes]:
+    """GET https://host/ through 127.0.0.1:port, trusting only ``ca_pem``; SNI may differ."""
+    context = ssl.create_default_context(cadata=ca_pem)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=sni or host) as tls:
+            tls.sendall(
+                f"GET /hello HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+            )
+            data = b""
+            while chunk := tls.recv(65536):
+                data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data
+
+
+def test_https_with_the_exported_ca(deployed: dict[str, Any]) -> None:
+    outputs = deployed["outputs"]
+    port = deployed["cluster"]["hostPorts"]["https"]
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    for host in outputs["hosts"]:
+
+        def serves(host: str = host) -> bool:
+            try:
+                return https_get(host, port, outputs["caCertPem"])[0] == 200
+            except (OSError, ssl.SSLError):
+                return False
+
+        poll(serves, f"https://{host}/hello to answer 200", deadline)
+
+
+def test_a_wrong_sni_is_refused(deployed: dict[str, Any]) -> None:
+    outputs = deployed["outputs"]
+    port = deployed["cluster"]["hostPorts"]["https"]
+    with pytest.raises((ssl.SSLError, OSError)):
+        https_get(outputs["hosts"][0], port, outputs["caCertPem"], sni="wrong.mesh-https.test")
+
+
+def test_plain_http_is_redirected_to_https(deployed: dict[str, Any]) -> None:
+    host = deployed["outputs"]["hosts"][0]
+    port = deployed["cluster"]["hostPorts"]["http"]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/hello", headers={"Host": host})
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.getheader("location", "").startswith(f"https://{host}")
