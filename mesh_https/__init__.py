@@ -2,11 +2,20 @@
 
 Clusters (:class:`KindCluster`, :class:`ExistingCluster`) give the provider; :class:`IstioInstall`
 installs Istio from its Helm charts; :class:`CertificateAuthority` and friends make the PKI;
-:class:`HttpsGateway` serves HTTPS at the edge; :class:`MeshNamespace` enrols applications.
+:class:`HttpsGateway` serves HTTPS at the edge; :class:`MeshNamespace` enrols applications;
+:class:`CanaryRoute` splits and steers traffic; :class:`StrictMtls` makes mTLS STRICT and says
+who may call whom.
 Bad input raises :class:`ValidationError` before anything
 is registered. The offline test kit is :mod:`mesh_https.testing`.
 """
 
+from mesh_https.canary_route import (
+    CanaryRoute,
+    CanaryRouteArgs,
+    GatewayRouteArgs,
+    MatchRouteArgs,
+    SubsetArgs,
+)
 from mesh_https.cluster import (
     Cluster,
     ExistingCluster,
@@ -18,7 +27,7 @@ from mesh_https.cluster import (
     Ports,
 )
 from mesh_https.https_gateway import GatewayCertificateArgs, HttpsGateway, HttpsGatewayArgs
-from mesh_https.istio_install import IstioInstall, IstioInstallArgs
+from mesh_https.istio_install import IstioInfo, IstioInstall, IstioInstallArgs
 from mesh_https.mesh_namespace import MeshNamespace, MeshNamespaceArgs
 from mesh_https.pki import (
     CertificateAuthority,
@@ -31,22 +40,28 @@ from mesh_https.pki import (
     client_certificate,
     server_certificate,
 )
+from mesh_https.strict_mtls import AllowRuleArgs, PortExceptionArgs, StrictMtls, StrictMtlsArgs
 from mesh_https.validation import ValidationError
 from mesh_https.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
 
 __all__ = [
     "ISTIO_CHART_REPOSITORY",
     "ISTIO_VERSION",
+    "AllowRuleArgs",
+    "CanaryRoute",
+    "CanaryRouteArgs",
     "CertificateAuthority",
     "CertificateAuthorityArgs",
     "Cluster",
     "ExistingCluster",
     "ExistingClusterArgs",
     "GatewayCertificateArgs",
+    "GatewayRouteArgs",
     "GatewayServiceArgs",
     "HttpsGateway",
     "HttpsGatewayArgs",
     "IssuerArgs",
+    "IstioInfo",
     "IstioInstall",
     "IstioInstallArgs",
     "KeyArgs",
@@ -54,10 +69,15 @@ __all__ = [
     "KindClusterArgs",
     "LeafCertificate",
     "LocalIngress",
+    "MatchRouteArgs",
     "MeshNamespace",
     "MeshNamespaceArgs",
     "PluggedCaArgs",
+    "PortExceptionArgs",
     "Ports",
+    "StrictMtls",
+    "StrictMtlsArgs",
+    "SubsetArgs",
     "ValidationError",
     "ValidityArgs",
     "client_certificate",

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 from mesh_https import pki
 from mesh_https import validation as v
+from mesh_https.canary_route import GatewayRouteArgs
 from mesh_https.cluster import LocalIngress
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 
@@ -418,7 +419,8 @@ class HttpsGateway(pulumi.ComponentResource):
 
         self.gateway_name = pulumi.Output.from_input(gateway_name)
         self.gateway_ref = pulumi.Output.concat(namespace, "/", gateway_name)
-        self.hosts = pulumi.Output.from_input([h for c in _certs(args) for h in c.hosts])
+        self.host_names: list[str] = [h for c in _certs(args) for h in c.hosts]
+        self.hosts = pulumi.Output.from_input(self.host_names)
         self.secret_names = pulumi.Output.from_input(secret_names)
         self.ca_cert_pem = pulumi.Output.from_input(
             issuer["root_cert_pem"] if issuer is not None else args.get("ca_cert_pem", "")
@@ -446,6 +448,10 @@ class HttpsGateway(pulumi.ComponentResource):
                 "smoke_test": self.smoke_test,
             }
         )
+
+    def route_target(self) -> GatewayRouteArgs:
+        """This gateway as ``CanaryRouteArgs.gateways`` takes it: its reference and hosts."""
+        return {"ref": self.gateway_ref, "hosts": list(self.host_names)}
 
     def _secret(
         self,

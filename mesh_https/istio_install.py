@@ -11,6 +11,7 @@ Every release is a ``helm.v3.Release`` (real Helm): it keeps the base chart's CR
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 import pulumi
@@ -72,6 +73,23 @@ class IstioInstallArgs(TypedDict, total=False):
     the same root as the ingress certificates. Default: istiod's self-signed CA."""
     depends_on: Sequence[pulumi.Resource]
     """Resources that must exist before the namespaces and releases are created."""
+
+
+@dataclass(frozen=True)
+class IstioInfo:
+    """The install's facts as plain values, known before deploy, for checks in Python code.
+
+    The same facts are the component's Outputs; other components' validation reads these.
+    """
+
+    mode: str
+    revision: str
+    version: str
+    system_namespace: str
+    gateway_namespace: str
+    gateway_selector: dict[str, str]
+    gateway_service_account: str
+    gateway_principal: str
 
 
 def validate_args(args: IstioInstallArgs) -> None:
@@ -298,6 +316,16 @@ class IstioInstall(pulumi.ComponentResource):
             [*gateway_after, *in_namespace(gateway_ns)],
         )  # fmt: skip
 
+        self.info = IstioInfo(
+            mode=mode,
+            revision=revision,
+            version=version,
+            system_namespace=system_ns,
+            gateway_namespace=gateway_ns,
+            gateway_selector=selector,
+            gateway_service_account=account,
+            gateway_principal=principal,
+        )
         self.system_namespace = pulumi.Output.from_input(system_ns)
         self.gateway_namespace = pulumi.Output.from_input(gateway_ns)
         self.gateway_selector = pulumi.Output.from_input(selector)

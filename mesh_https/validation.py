@@ -123,3 +123,45 @@ def check_non_empty(component: str, field: str, value: Any) -> None:
     """A string that is not empty or blank."""
     if is_known(value) and (not isinstance(value, str) or not value.strip()):
         fail(component, field, "is empty; it must be a non-empty string")
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def check_duration(component: str, field: str, value: Any) -> float:
+    """An Istio duration like ``2s``, ``500ms`` or ``1m30s``; returns it in seconds."""
+    if not isinstance(value, str) or not value:
+        fail(component, field, f"is {value!r}; it must be a duration like '2s', '500ms' or '1m30s'")
+    parts = _DURATION_PART.findall(value)
+    if "".join(n + u for n, u in parts) != value:
+        fail(component, field, f"is {value!r}; it must be a duration like '2s', '500ms' or '1m30s'")
+    seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    if seconds < 0.001:
+        fail(component, field, f"is {value!r}; it must be at least 1ms")
+    return seconds
+
+
+def check_percentage(component: str, field: str, value: Any) -> None:
+    """A number from 0 (exclusive) to 100."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
+        fail(component, field, f"is {value!r}; it must be a percentage above 0 and at most 100")
+
+
+_RE2_UNSUPPORTED = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?P=")
+
+
+def check_regex(component: str, field: str, value: Any) -> None:
+    """A regular expression Envoy accepts (RE2: no look-around, no back-references)."""
+    if not isinstance(value, str) or not value:
+        fail(component, field, f"is {value!r}; it must be a non-empty regular expression")
+    try:
+        re.compile(value)
+    except re.error as err:
+        fail(component, field, f"is {value!r}, which is not a valid regular expression ({err})")
+    if _RE2_UNSUPPORTED.search(value):
+        fail(
+            component,
+            field,
+            f"is {value!r}; Envoy's RE2 has no look-around or back-references",
+        )

@@ -1,0 +1,621 @@
+"""CanaryRoute: subsets in a DestinationRule, and a VirtualService that routes to them.
+
+Match routes (header, cookie, path, query parameter) send matching requests to a named subset
+ahead of the weighted default route. The VirtualService depends on the DestinationRule, so a
+new subset exists before any route points at it (make-before-break).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
+
+import pulumi
+
+from mesh_https import validation as v
+from mesh_https.istio_objects import istio_object
+
+COMPONENT = "CanaryRoute"
+LB_SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM")
+
+
+class SubsetArgs(TypedDict):
+    """One version of the service."""
+
+    name: str
+    """Subset name, e.g. ``v1``."""
+    labels: Mapping[str, str]
+    """Pod labels that select this version, e.g. ``{"version": "v1"}``."""
+    weight: int
+    """Share of default traffic, a whole number; all weights sum to 100."""
+
+
+class StringMatchArgs(TypedDict, total=False):
+    """Exactly one of ``exact``, ``prefix`` or ``regex`` (RE2)."""
+
+    exact: str
+    prefix: str
+    regex: str
+
+
+class CookieMatchArgs(TypedDict):
+    """A cookie that must be present with this value."""
+
+    name: str
+    value: str
+
+
+class MatchRouteArgs(TypedDict, total=False):
+    """Requests matching every given condition go to ``subset``."""
+
+    name: str
+    """Route name (required), shown in the route table and Envoy stats."""
+    subset: str
+    """The subset matching requests go to (required)."""
+    headers: Mapping[str, StringMatchArgs]
+    """Header name (lowercase) → match."""
+    cookie: CookieMatchArgs
+    """A cookie name and value."""
+    path: StringMatchArgs
+    """Path match: ``exact`` or ``prefix``."""
+    query_params: Mapping[str, StringMatchArgs]
+    """Query parameter → ``exact`` or ``regex`` (Istio has no prefix match here)."""
+
+
+class RetriesArgs(TypedDict, total=False):
+    """Retry policy of every route."""
+
+    attempts: int
+    """Retries per request (required)."""
+    per_try_timeout: str
+    """Timeout of each try, e.g. ``2s``."""
+    retry_on: Sequence[str]
+    """Conditions, e.g. ``["5xx", "connect-failure", "reset"]``."""
+
+
+class DelayArgs(TypedDict):
+    """A fixed delay injected into a share of requests."""
+
+    fixed_delay: str
+    percentage: float
+
+
+class AbortArgs(TypedDict):
+    """An HTTP error returned for a share of requests."""
+
+    http_status: int
+    percentage: float
+
+
+class FaultArgs(TypedDict, total=False):
+    """Fault injection (for testing resilience)."""
+
+    delay: DelayArgs
+    abort: AbortArgs
+
+
+class MirrorArgs(TypedDict):
+    """Copy a share of live traffic to a subset (responses are discarded)."""
+
+    subset: str
+    percentage: float
+
+
+class LoadBalancerArgs(TypedDict, total=False):
+    """``simple`` or one consistent-hash key."""
+
+    simple: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
+    consistent_hash_header: str
+    """Hash on this request header (sticky by header)."""
+    consistent_hash_cookie: str
+    """Hash on this cookie (sticky sessions)."""
+    cookie_ttl: str
+    """With ``consistent_hash_cookie``: the cookie's TTL, e.g. ``3600s``."""
+
+
+class ConnectionPoolArgs(TypedDict, total=False):
+    """Connection pool limits per upstream host."""
+
+    max_connections: int
+    connect_timeout: str
+    http1_max_pending_requests: int
+    http2_max_requests: int
+    max_requests_per_connection: int
+    max_retries: int
+
+
+class OutlierDetectionArgs(TypedDict, total=False):
+    """Circuit breaking: eject hosts that keep failing."""
+
+    consecutive_5xx_errors: int
+    interval: str
+    base_ejection_time: str
+    max_ejection_percent: int
+
+
+class GatewayRouteArgs(TypedDict):
+    """A gateway to bind: take it from ``HttpsGateway.route_target()``."""
+
+    ref: pulumi.Input[str]
+    """``<namespace>/<name>`` of the Gateway."""
+    hosts: Sequence[str]
+    """The hosts the Gateway serves."""
+
+
+class CanaryRouteArgs(TypedDict, total=False):
+    """Inputs of :class:`CanaryRoute`: ``host``, ``namespace`` and ``subsets`` are required."""
+
+    host: str
+    """The service: a short name (``reviews``) or an FQDN (``reviews.shop.svc.cluster.local``)."""
+    namespace: str
+    """Namespace of the service and of the two objects."""
+    port: int
+    """The service port to route to. Default: the service's only port."""
+    subsets: Sequence[SubsetArgs]
+    """The versions and their integer weights (sum 100)."""
+    gateways: Sequence[GatewayRouteArgs]
+    """Gateways whose traffic to ``external_hosts`` this route takes."""
+    external_hosts: Sequence[str]
+    """Hosts served through ``gateways``; each must be one of their hosts."""
+    mesh: bool
+    """Also route in-mesh traffic to the service (the ``mesh`` gateway). Default ``True``."""
+    routes: Sequence[MatchRouteArgs]
+    """Match routes, tried in order, ahead of the weighted default."""
+    retries: RetriesArgs
+    timeout: str
+    """Route timeout, e.g. ``10s``; must cover attempts x per-try timeout."""
+    fault: FaultArgs
+    mirror: MirrorArgs
+    load_balancer: LoadBalancerArgs
+    connection_pool: ConnectionPoolArgs
+    outlier_detection: OutlierDetectionArgs
+    tls_mode: Literal["ISTIO_MUTUAL"]
+    """Set ``ISTIO_MUTUAL`` explicitly on the DestinationRule. Auto mTLS already does this
+    inside the mesh; setting any other mode here would override it (and break STRICT)."""
+    export_to: Sequence[str]
+    """Where the objects are visible: ``["."]`` (default, this namespace) or ``["*"]``."""
+    name: str
+    """Name of both objects. Default: the resource name."""
+    depends_on: Sequence[pulumi.Resource]
+    """What must exist first: the ``IstioInstall`` (webhook), the Service, the gateway."""
+
+
+def fqdn(host: str, namespace: str) -> str:
+    """``reviews`` in ``shop`` → ``reviews.shop.svc.cluster.local``; an FQDN stays as it is."""
+    return host if "." in host else f"{host}.{namespace}.svc.cluster.local"
+
+
+def _string_match(c: str, field: str, match: StringMatchArgs, allowed: Sequence[str]) -> None:
+    kinds = [k for k in ("exact", "prefix", "regex") if k in match]
+    unknown = sorted(set(match) - {"exact", "prefix", "regex"})
+    if unknown or len(kinds) != 1 or kinds[0] not in allowed:
+        v.fail(c, field, f"is {dict(match)!r}; give exactly one of {', '.join(allowed)}")
+    if kinds[0] == "regex":
+        v.check_regex(c, f"{field}.regex", match["regex"])
+    elif not isinstance(match.get(kinds[0]), str):
+        v.fail(c, f"{field}.{kinds[0]}", "must be a string")
+
+
+def _check_int(c: str, field: str, value: Any, low: int = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        v.fail(c, field, f"is {value!r}; it must be a whole number, {low} or more")
+
+
+def validate_args(name: str, args: CanaryRouteArgs) -> None:
+    """Check :class:`CanaryRoute` input; raises :class:`ValidationError`."""
+    c = COMPONENT
+    for required in ("host", "namespace", "subsets"):
+        if required not in args:
+            v.fail(c, required, "is missing")
+    v.check_dns_label(c, "namespace", args["namespace"])
+    v.check_dns_subdomain(c, "host", args["host"])
+    v.check_dns_subdomain(c, "name", args.get("name", name))
+    if "port" in args:
+        v.check_port(c, "port", args["port"])
+    subsets = list(args["subsets"])
+    if not subsets:
+        v.fail(c, "subsets", "is empty; give at least one subset")
+    names: set[str] = set()
+    for i, subset in enumerate(subsets):
+        field = f"subsets[{i}]"
+        v.check_dns_label(c, f"{field}.name", subset.get("name"))
+        if subset["name"] in names:
+            v.fail(c, f"{field}.name", f"repeats {subset['name']!r}; subset names must be unique")
+        names.add(subset["name"])
+        if not subset.get("labels"):
+            v.fail(c, f"{field}.labels", "is empty; a subset must select pods by labels")
+        weight = subset.get("weight")
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            v.fail(
+                c,
+                f"{field}.weight",
+                f"is {weight!r}; weights are whole numbers (Istio's are integers)",
+            )
+        if weight < 0:
+            v.fail(c, f"{field}.weight", f"is {weight}; weights cannot be negative")
+    total = sum(s["weight"] for s in subsets)
+    if total != 100:
+        v.fail(c, "subsets", f"weights sum to {total}; they must sum to 100")
+
+    gateway_hosts = {h for g in args.get("gateways", []) for h in g.get("hosts", [])}
+    for i, host in enumerate(args.get("external_hosts", [])):
+        if host not in gateway_hosts and not any(
+            g.startswith("*.") and host.endswith(g[1:]) for g in gateway_hosts
+        ):
+            v.fail(
+                c,
+                f"external_hosts[{i}]",
+                f"is {host!r}, which no gateway serves; the gateways serve {sorted(gateway_hosts)}",
+            )
+    if args.get("external_hosts") and not args.get("gateways"):
+        v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
+    if args.get("gateways") and not args.get("external_hosts"):
+        v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
+    if not args.get("mesh", True) and not args.get("gateways"):
+        v.fail(c, "mesh", "is False and there are no gateways: the route would match nothing")
+
+    route_names: set[str] = set()
+    for i, route in enumerate(args.get("routes", [])):
+        field = f"routes[{i}]"
+        v.check_dns_label(c, f"{field}.name", route.get("name"))
+        if route["name"] in route_names:
+            v.fail(c, f"{field}.name", f"repeats {route['name']!r}; route names must be unique")
+        route_names.add(route["name"])
+        if route.get("subset") not in names:
+            v.fail(
+                c,
+                f"{field}.subset",
+                f"is {route.get('subset')!r}; known subsets are {sorted(names)}",
+            )
+        conditions = [k for k in ("headers", "cookie", "path", "query_params") if k in route]
+        if not conditions:
+            v.fail(c, field, "has no condition; give headers, cookie, path or query_params")
+        for header, match in route.get("headers", {}).items():
+            if header != header.lower():
+                v.fail(
+                    c, f"{field}.headers.{header}", "must be lowercase (Envoy lowercases headers)"
+                )
+            _string_match(c, f"{field}.headers.{header}", match, ("exact", "prefix", "regex"))
+        if "path" in route:
+            _string_match(c, f"{field}.path", route["path"], ("exact", "prefix"))
+        for param, match in route.get("query_params", {}).items():
+            _string_match(c, f"{field}.query_params.{param}", match, ("exact", "regex"))
+        if "cookie" in route:
+            cookie = route["cookie"]
+            if not cookie.get("name") or not isinstance(cookie.get("value"), str):
+                v.fail(c, f"{field}.cookie", "needs a name and a value")
+
+    attempts_time = 0.0
+    if "retries" in args:
+        retries = args["retries"]
+        _check_int(c, "retries.attempts", retries.get("attempts"))
+        if "per_try_timeout" in retries:
+            per_try = v.check_duration(c, "retries.per_try_timeout", retries["per_try_timeout"])
+            attempts_time = per_try * retries["attempts"]
+        for j, condition in enumerate(retries.get("retry_on", [])):
+            v.check_non_empty(c, f"retries.retry_on[{j}]", condition)
+    if "timeout" in args:
+        timeout = v.check_duration(c, "timeout", args["timeout"])
+        if attempts_time and timeout < attempts_time:
+            v.fail(
+                c,
+                "timeout",
+                f"is {args['timeout']}, shorter than attempts x per-try timeout "
+                f"({args['retries']['attempts']} x {args['retries']['per_try_timeout']}); "
+                "requests would time out before their retries run",
+            )
+    fault = args.get("fault", {})
+    if "fault" in args and not fault:
+        v.fail(c, "fault", "is empty; give delay, abort or both")
+    if "delay" in fault:
+        v.check_duration(c, "fault.delay.fixed_delay", fault["delay"].get("fixed_delay"))
+        v.check_percentage(c, "fault.delay.percentage", fault["delay"].get("percentage"))
+    if "abort" in fault:
+        status = fault["abort"].get("http_status")
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            v.fail(
+                c, "fault.abort.http_status", f"is {status!r}; it must be an HTTP status 200-599"
+            )
+        v.check_percentage(c, "fault.abort.percentage", fault["abort"].get("percentage"))
+    if "mirror" in args:
+        mirror = args["mirror"]
+        if mirror.get("subset") not in names:
+            v.fail(
+                c,
+                "mirror.subset",
+                f"is {mirror.get('subset')!r}; known subsets are {sorted(names)}",
+            )
+        if any(s["name"] == mirror["subset"] and s["weight"] == 100 for s in subsets):
+            v.fail(
+                c,
+                "mirror.subset",
+                f"is {mirror['subset']!r}, which already takes 100% of the traffic; mirror "
+                "to a subset that does not serve it",
+            )
+        v.check_percentage(c, "mirror.percentage", mirror.get("percentage"))
+    lb = args.get("load_balancer", {})
+    chosen = [k for k in ("simple", "consistent_hash_header", "consistent_hash_cookie") if k in lb]
+    if "load_balancer" in args and len(chosen) != 1:
+        v.fail(
+            c,
+            "load_balancer",
+            "needs exactly one of simple, consistent_hash_header, consistent_hash_cookie",
+        )
+    if "simple" in lb:
+        v.check_choice(c, "load_balancer.simple", lb["simple"], LB_SIMPLE)
+    if "cookie_ttl" in lb:
+        if "consistent_hash_cookie" not in lb:
+            v.fail(c, "load_balancer.cookie_ttl", "only applies with consistent_hash_cookie")
+        v.check_duration(c, "load_balancer.cookie_ttl", lb["cookie_ttl"])
+    for key, value in args.get("connection_pool", {}).items():
+        if key == "connect_timeout":
+            v.check_duration(c, f"connection_pool.{key}", value)
+        else:
+            _check_int(c, f"connection_pool.{key}", value, low=1)
+    for key, value in args.get("outlier_detection", {}).items():
+        if key in ("interval", "base_ejection_time"):
+            v.check_duration(c, f"outlier_detection.{key}", value)
+        elif key == "max_ejection_percent":
+            _check_int(c, f"outlier_detection.{key}", value)
+            if isinstance(value, int) and value > 100:
+                v.fail(c, f"outlier_detection.{key}", f"is {value}; at most 100")
+        else:
+            _check_int(c, f"outlier_detection.{key}", value, low=1)
+    if "tls_mode" in args:
+        v.check_choice(c, "tls_mode", args["tls_mode"], ("ISTIO_MUTUAL",))
+    export_to = args.get("export_to", ["."])
+    if not export_to:
+        v.fail(c, "export_to", "is empty; use ['.'] (this namespace) or ['*'] (everywhere)")
+    for i, target in enumerate(export_to):
+        if target not in (".", "*"):
+            v.check_dns_label(c, f"export_to[{i}]", target)
+
+
+def _match(route: MatchRouteArgs) -> dict[str, Any]:
+    match: dict[str, Any] = {}
+    headers = {k: dict(m) for k, m in route.get("headers", {}).items()}
+    if "cookie" in route:
+        name, value = re.escape(route["cookie"]["name"]), re.escape(route["cookie"]["value"])
+        headers["cookie"] = {"regex": f"^(.*?;\\s*)?({name}={value})(;.*)?$"}
+    if headers:
+        match["headers"] = dict(sorted(headers.items()))
+    if "path" in route:
+        match["uri"] = dict(route["path"])
+    if "query_params" in route:
+        match["queryParams"] = {k: dict(m) for k, m in sorted(route["query_params"].items())}
+    return match
+
+
+def _describe(route: MatchRouteArgs) -> str:
+    parts = []
+    for header, cond in sorted(route.get("headers", {}).items()):
+        ((kind, value),) = cond.items()
+        parts.append(f"header {header} {kind} {value!r}")
+    if "cookie" in route:
+        parts.append(f"cookie {route['cookie']['name']} = {route['cookie']['value']!r}")
+    if "path" in route:
+        ((kind, value),) = route["path"].items()
+        parts.append(f"path {kind} {value!r}")
+    for param, cond in sorted(route.get("query_params", {}).items()):
+        ((kind, value),) = cond.items()
+        parts.append(f"query {param} {kind} {value!r}")
+    return " and ".join(parts)
+
+
+def traffic_policy(args: CanaryRouteArgs) -> dict[str, Any]:
+    """The DestinationRule's ``trafficPolicy`` for the given options (empty if none)."""
+    policy: dict[str, Any] = {}
+    lb = args.get("load_balancer", {})
+    if "simple" in lb:
+        policy["loadBalancer"] = {"simple": lb["simple"]}
+    elif "consistent_hash_header" in lb:
+        policy["loadBalancer"] = {
+            "consistentHash": {"httpHeaderName": lb["consistent_hash_header"]}
+        }
+    elif "consistent_hash_cookie" in lb:
+        cookie: dict[str, Any] = {"name": lb["consistent_hash_cookie"]}
+        if "cookie_ttl" in lb:
+            cookie["ttl"] = lb["cookie_ttl"]
+        policy["loadBalancer"] = {"consistentHash": {"httpCookie": cookie}}
+    pool = args.get("connection_pool", {})
+    tcp = {
+        key: pool[name]  # type: ignore[literal-required]
+        for name, key in (
+            ("max_connections", "maxConnections"),
+            ("connect_timeout", "connectTimeout"),
+        )
+        if name in pool
+    }
+    http = {
+        key: pool[name]  # type: ignore[literal-required]
+        for name, key in (
+            ("http1_max_pending_requests", "http1MaxPendingRequests"),
+            ("http2_max_requests", "http2MaxRequests"),
+            ("max_requests_per_connection", "maxRequestsPerConnection"),
+            ("max_retries", "maxRetries"),
+        )
+        if name in pool
+    }
+    if tcp or http:
+        policy["connectionPool"] = {k: val for k, val in (("http", http), ("tcp", tcp)) if val}
+    outlier = args.get("outlier_detection", {})
+    if outlier:
+        names = {
+            "consecutive_5xx_errors": "consecutive5xxErrors",
+            "interval": "interval",
+            "base_ejection_time": "baseEjectionTime",
+            "max_ejection_percent": "maxEjectionPercent",
+        }
+        policy["outlierDetection"] = {names[k]: outlier[k] for k in sorted(outlier)}  # type: ignore[literal-required]
+    if "tls_mode" in args:
+        policy["tls"] = {"mode": args["tls_mode"]}
+    return policy
+
+
+def http_routes(args: CanaryRouteArgs, host: str) -> list[dict[str, Any]]:
+    """The VirtualService's ``http`` list: match routes in order, then the weighted default."""
+    port = {"port": {"number": args["port"]}} if "port" in args else {}
+
+    def destination(subset: str) -> dict[str, Any]:
+        return {"host": host, "subset": subset, **port}
+
+    common: dict[str, Any] = {}
+    if "timeout" in args:
+        common["timeout"] = args["timeout"]
+    if "retries" in args:
+        retries = args["retries"]
+        common["retries"] = {"attempts": retries["attempts"]}
+        if "per_try_timeout" in retries:
+            common["retries"]["perTryTimeout"] = retries["per_try_timeout"]
+        if retries.get("retry_on"):
+            common["retries"]["retryOn"] = ",".join(retries["retry_on"])
+    if "fault" in args:
+        fault: dict[str, Any] = {}
+        if "delay" in args["fault"]:
+            delay = args["fault"]["delay"]
+            fault["delay"] = {
+                "fixedDelay": delay["fixed_delay"],
+                "percentage": {"value": float(delay["percentage"])},
+            }
+        if "abort" in args["fault"]:
+            abort = args["fault"]["abort"]
+            fault["abort"] = {
+                "httpStatus": abort["http_status"],
+                "percentage": {"value": float(abort["percentage"])},
+            }
+        common["fault"] = fault
+    mirror: dict[str, Any] = {}
+    if "mirror" in args:
+        # Only the weighted default mirrors: a match route already picks its one subset.
+        mirror["mirror"] = destination(args["mirror"]["subset"])
+        mirror["mirrorPercentage"] = {"value": float(args["mirror"]["percentage"])}
+
+    routes = [
+        {
+            "name": route["name"],
+            "match": [_match(route)],
+            "route": [{"destination": destination(route["subset"])}],
+            **common,
+        }
+        for route in args.get("routes", [])
+    ]
+    weighted = [
+        {"destination": destination(s["name"]), "weight": s["weight"]} for s in args["subsets"]
+    ]
+    routes.append({"name": "default", "route": weighted, **common, **mirror})
+    return routes
+
+
+def route_table(args: CanaryRouteArgs) -> list[dict[str, Any]]:
+    """Each route in the order Envoy tries them: name, match in words, subset → weight."""
+    table: list[dict[str, Any]] = [
+        {"name": r["name"], "match": _describe(r), "to": {r["subset"]: 100}}
+        for r in args.get("routes", [])
+    ]
+    default: dict[str, Any] = {
+        "name": "default",
+        "match": "everything else",
+        "to": {s["name"]: s["weight"] for s in args["subsets"]},
+    }
+    if "mirror" in args:
+        default["mirror"] = {args["mirror"]["subset"]: args["mirror"]["percentage"]}
+    table.append(default)
+    return table
+
+
+class CanaryRoute(pulumi.ComponentResource):
+    """A DestinationRule with one subset per version, and a VirtualService that routes to them.
+
+    Match routes come first, in the order given; the weighted default takes everything else.
+    Retries, timeout and fault injection apply to every route; mirroring to the default.
+    The VirtualService depends on the DestinationRule (make-before-break), and both are
+    exported to their own namespace only unless ``export_to`` says otherwise.
+
+    Auto mTLS already makes in-mesh traffic ``ISTIO_MUTUAL``; the DestinationRule carries no
+    TLS setting unless ``tls_mode="ISTIO_MUTUAL"`` asks for it explicitly.
+    """
+
+    destination_rule_name: pulumi.Output[str]
+    """``<namespace>/<name>`` of the DestinationRule."""
+    virtual_service_name: pulumi.Output[str]
+    """``<namespace>/<name>`` of the VirtualService."""
+    host: pulumi.Output[str]
+    """The service FQDN both objects are for."""
+    route_table: pulumi.Output[list[dict[str, Any]]]
+    """Each route in order: its name, its match in words, and subset → weight."""
+
+    def __init__(
+        self,
+        name: str,
+        args: CanaryRouteArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        validate_args(name, args)
+        super().__init__("mesh-https:index:CanaryRoute", name, None, opts)
+        namespace = args["namespace"]
+        object_name = args.get("name", name)
+        host = fqdn(args["host"], namespace)
+        export_to = list(args.get("export_to", ["."]))
+        after = list(args.get("depends_on", []))
+
+        dr_spec: dict[str, Any] = {
+            "host": host,
+            "exportTo": export_to,
+            "subsets": [
+                {"name": s["name"], "labels": dict(sorted(s["labels"].items()))}
+                for s in args["subsets"]
+            ],
+        }
+        policy = traffic_policy(args)
+        if policy:
+            dr_spec["trafficPolicy"] = policy
+        self.destination_rule = istio_object(
+            f"{name}-destination-rule",
+            "DestinationRule",
+            object_name,
+            namespace,
+            dr_spec,
+            parent=self,
+            depends_on=after,
+        )
+
+        http = http_routes(args, host)
+        gateways = [g["ref"] for g in args.get("gateways", [])]
+        if args.get("mesh", True):
+            gateways.append("mesh")
+        hosts = (
+            [*args.get("external_hosts", []), host]
+            if args.get("mesh", True)
+            else list(args.get("external_hosts", []))
+        )
+        vs_spec = pulumi.Output.all(*gateways).apply(
+            lambda refs: {
+                "hosts": hosts,
+                "gateways": list(refs),
+                "exportTo": export_to,
+                "http": http,
+            }
+        )
+        self.virtual_service = istio_object(
+            f"{name}-virtual-service",
+            "VirtualService",
+            object_name,
+            namespace,
+            vs_spec,
+            parent=self,
+            depends_on=[self.destination_rule, *after],
+        )
+        qualified = f"{namespace}/{object_name}"
+        self.destination_rule_name = pulumi.Output.from_input(qualified)
+        self.virtual_service_name = pulumi.Output.from_input(qualified)
+        self.host = pulumi.Output.from_input(host)
+        self.route_table = pulumi.Output.from_input(route_table(args))
+        self.register_outputs(
+            {
+                "destination_rule_name": self.destination_rule_name,
+                "virtual_service_name": self.virtual_service_name,
+                "host": self.host,
+                "route_table": self.route_table,
+            }
+        )
