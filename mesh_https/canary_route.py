@@ -238,6 +238,10 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
     if total != 100:
         v.fail(c, "subsets", f"weights sum to {total}; they must sum to 100")
 
+    if args.get("external_hosts") and not args.get("gateways"):
+        v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
+    if args.get("gateways") and not args.get("external_hosts"):
+        v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
     gateway_hosts = {h for g in args.get("gateways", []) for h in g.get("hosts", [])}
     for i, host in enumerate(args.get("external_hosts", [])):
         if host not in gateway_hosts and not any(
@@ -248,10 +252,6 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
                 f"external_hosts[{i}]",
                 f"is {host!r}, which no gateway serves; the gateways serve {sorted(gateway_hosts)}",
             )
-    if args.get("external_hosts") and not args.get("gateways"):
-        v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
-    if args.get("gateways") and not args.get("external_hosts"):
-        v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
     if not args.get("mesh", True) and not args.get("gateways"):
         v.fail(c, "mesh", "is False and there are no gateways: the route would match nothing")
 

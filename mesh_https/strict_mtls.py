@@ -26,9 +26,9 @@ from mesh_https.istio_objects import istio_object
 
 COMPONENT = "StrictMtls"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
-_PRINCIPAL = re.compile(
-    r"^(\*|\*?[a-z0-9.-]+)/ns/([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)/sa/(\*|[a-z0-9.-]+\*?)$"
-)
+_PRINCIPAL = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9]([-a-z0-9]*[a-z0-9])?/sa/[a-z0-9][-a-z0-9.]*$")
+_PRINCIPAL_PREFIX = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9-]+/(sa/[-a-z0-9.]*)?$")
+_PRINCIPAL_SUFFIX = re.compile(r"^[a-z0-9.-]*/ns/[a-z0-9-]+/sa/[a-z0-9][-a-z0-9.]*$")
 
 
 class AllowRuleArgs(TypedDict, total=False):
@@ -93,15 +93,24 @@ class StrictMtlsArgs(TypedDict, total=False):
 
 
 def check_principal(component: str, field: str, value: Any) -> None:
-    """``<trust domain>/ns/<namespace>/sa/<account>``, with Istio's ``*`` prefix/suffix forms."""
-    if not v.is_known(value):
+    """``<trust domain>/ns/<namespace>/sa/<account>``, or Istio's single-``*`` forms: ``*``,
+    a prefix (``cluster.local/ns/web/sa/*``) or a suffix (``*/ns/web/sa/frontend``)."""
+    if value is None or not v.is_known(value) or value == "*":
         return
-    if not isinstance(value, str) or not _PRINCIPAL.match(value):
+    if not isinstance(value, str) or value.count("*") > 1:
+        valid = False
+    elif value.endswith("*"):
+        valid = bool(_PRINCIPAL_PREFIX.match(value[:-1]))
+    elif value.startswith("*"):
+        valid = bool(_PRINCIPAL_SUFFIX.match(value[1:]))
+    else:
+        valid = "*" not in value and bool(_PRINCIPAL.match(value))
+    if not valid:
         v.fail(
             component,
             field,
             f"is {value!r}; a principal looks like 'cluster.local/ns/<namespace>/sa/<account>' "
-            "(no 'spiffe://')",
+            "(no 'spiffe://'; one '*' at most, at the start or the end)",
         )
 
 
