@@ -14,6 +14,8 @@ from typing import Any
 import pulumi
 
 from mesh_https import validation as v
+from mesh_https.canary_route import CanaryRouteArgs
+from mesh_https.canary_route import validate_args as validate_canary_args
 from mesh_https.cluster import (
     DEFAULT_NODE_PORTS,
     ExistingClusterArgs,
@@ -31,6 +33,8 @@ from mesh_https.istio_install import validate_args as validate_istio_args
 from mesh_https.mesh_namespace import MeshNamespaceArgs
 from mesh_https.mesh_namespace import validate_args as validate_namespace_args
 from mesh_https.pki import CertificateAuthorityArgs, validate_ca_args
+from mesh_https.strict_mtls import StrictMtlsArgs
+from mesh_https.strict_mtls import validate_args as validate_mtls_args
 
 PROJECT = "mesh-https"
 SOURCE = "stack config"
@@ -88,6 +92,18 @@ APP_KEYS = {
     "scopeSidecar": "limit the namespace's proxies with a Sidecar (bool)",
 }
 
+CANARY_KEYS = {
+    "weights": "subset name -> integer weight, summing to 100 (e.g. {v1: 80, v2: 20})",
+    "headerRoute": "{header, value, subset}: requests with that header go to that subset",
+    "timeout": "route timeout, e.g. 10s",
+    "retries": "{attempts, perTryTimeout, retryOn}",
+}
+MTLS_KEYS = {
+    "peerMode": "STRICT | PERMISSIVE (PERMISSIVE needs migration: true)",
+    "migration": "allow PERMISSIVE while moving workloads in (bool)",
+    "allow": "more callers: [{name, principals, namespaces, paths, methods}]",
+}
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -118,6 +134,10 @@ class StackConfig:
     gateway: HttpsGatewayArgs
     """Without the namespace, selector and issuer, which come from the other components."""
     app: MeshNamespaceArgs
+    canary: CanaryRouteArgs
+    """Without gateways, which come from the HttpsGateway."""
+    mtls: StrictMtlsArgs
+    """Without the namespaces and principal, which come from the other components."""
 
 
 def _section(config: pulumi.Config, key: str, allowed: Mapping[str, str]) -> dict[str, Any]:
@@ -282,6 +302,63 @@ def load_app(config: pulumi.Config) -> MeshNamespaceArgs:
     return args  # type: ignore[return-value]
 
 
+def load_canary(config: pulumi.Config, namespace: str) -> CanaryRouteArgs:
+    """``mesh-https:canary``: the demo app's split (80/20 by default) and header route."""
+    raw = _section(config, "canary", CANARY_KEYS)
+    field = f"{PROJECT}:canary"
+    weights = raw.get("weights", {"v1": 80, "v2": 20})
+    if not isinstance(weights, dict):
+        v.fail(
+            SOURCE, f"{field}.weights", f"is {weights!r}; it must be an object {{v1: 80, v2: 20}}"
+        )
+    args: dict[str, Any] = {
+        "host": "helloworld",
+        "namespace": namespace,
+        "port": 5000,
+        "subsets": [
+            {"name": name, "labels": {"version": name}, "weight": weight}
+            for name, weight in weights.items()
+        ],
+    }
+    header = raw.get("headerRoute", {"header": "x-canary", "value": "always", "subset": "v2"})
+    if header:
+        if not isinstance(header, dict) or set(header) != {"header", "value", "subset"}:
+            v.fail(SOURCE, f"{field}.headerRoute", "must be an object {header, value, subset}")
+        args["routes"] = [
+            {
+                "name": f"force-{header['subset']}",
+                "subset": header["subset"],
+                "headers": {header["header"]: {"exact": header["value"]}},
+            }
+        ]
+    if "timeout" in raw:
+        args["timeout"] = raw["timeout"]
+    if "retries" in raw:
+        retries = _object(f"{field}.retries", raw["retries"])
+        args["retries"] = _renamed(
+            retries,
+            {"attempts": "attempts", "perTryTimeout": "per_try_timeout", "retryOn": "retry_on"},
+        )
+    return args  # type: ignore[return-value]
+
+
+def load_mtls(config: pulumi.Config) -> StrictMtlsArgs:
+    """``mesh-https:mtls``: STRICT for the app namespace, and who else may call it."""
+    raw = _section(config, "mtls", MTLS_KEYS)
+    args = _renamed(raw, {"peerMode": "peer_mode", "migration": "migration"})
+    if "allow" in raw:
+        if not isinstance(raw["allow"], list):
+            v.fail(SOURCE, f"{PROJECT}:mtls.allow", "must be a list of rules")
+        args["allow"] = [
+            _renamed(
+                _object(f"{PROJECT}:mtls.allow[{i}]", rule),
+                {k: k for k in ("name", "principals", "namespaces", "paths", "methods")},
+            )
+            for i, rule in enumerate(raw["allow"])
+        ]
+    return args  # type: ignore[return-value]
+
+
 CLUSTER_NAME = "cluster"
 """The Pulumi name of the cluster component (and the kind cluster's default name)."""
 
@@ -319,5 +396,22 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
         }
     )
     app = load_app(config)
-    validate_namespace_args("app", {**app, "mode": istio.get("mode", "sidecar")})
-    return StackConfig(cluster=cluster, istio=istio, pki=pki, gateway=gateway, app=app)
+    mode = istio.get("mode", "sidecar")
+    validate_namespace_args("app", {**app, "mode": mode})
+    canary = load_canary(config, app.get("namespace", "demo"))
+    hosts = list(gateway.get("hosts", []))
+    validate_canary_args(
+        "app",
+        {**canary, "gateways": [{"ref": "checked/later", "hosts": hosts}], "external_hosts": hosts},
+    )
+    mtls = load_mtls(config)
+    validate_mtls_args({**mtls, "data_plane_mode": mode, "namespaces": [canary["namespace"]]})
+    return StackConfig(
+        cluster=cluster,
+        istio=istio,
+        pki=pki,
+        gateway=gateway,
+        app=app,
+        canary=canary,
+        mtls=mtls,
+    )

@@ -1,4 +1,5 @@
-"""The stack program: cluster → Istio (with the stack's CA) → HTTPS gateway → demo app."""
+"""The stack program: cluster → Istio (with the stack's CA) → HTTPS gateway → demo app →
+canary route → STRICT mTLS and who may call the app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pulumi
 from deploy import config as stack_config
 from deploy import demo_app
 from mesh_https import (
+    CanaryRoute,
     CertificateAuthority,
     Cluster,
     ExistingCluster,
@@ -14,8 +16,8 @@ from mesh_https import (
     IstioInstall,
     KindCluster,
     MeshNamespace,
+    StrictMtls,
 )
-from mesh_https.istio_objects import istio_object
 
 
 def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
@@ -62,23 +64,27 @@ def main() -> None:
         },
         opts=on_cluster,
     )
-    route_name = demo_app.APP
-    istio_object(
-        "app-route",
-        "VirtualService",
-        route_name,
-        app.namespace,
-        pulumi.Output.all(gateway.hosts, gateway.gateway_ref, app.host).apply(
-            lambda v: {
-                "hosts": v[0],
-                "gateways": [v[1]],
-                "http": [
-                    {"route": [{"destination": {"host": v[2], "port": {"number": demo_app.PORT}}}]}
-                ],
-            }
-        ),
-        parent=app_namespace,
-        depends_on=[istio, app.service],
+    route = CanaryRoute(
+        "app",
+        {
+            **config.canary,
+            "gateways": [gateway.route_target()],
+            "external_hosts": gateway.host_names,
+            "depends_on": [istio, app_namespace, app.service],
+        },
+        opts=on_cluster,
+    )
+    mtls = StrictMtls(
+        "mtls",
+        {
+            **config.mtls,
+            "system_namespace": istio.system_namespace,
+            "data_plane_mode": istio.info.mode,  # type: ignore[typeddict-item]
+            "namespaces": [config.canary["namespace"]],
+            "gateway_principal": istio.gateway_principal,
+            "depends_on": [istio, app_namespace],
+        },
+        opts=on_cluster,
     )
 
     if isinstance(cluster, KindCluster):
@@ -96,4 +102,8 @@ def main() -> None:
     pulumi.export("caCertPem", gateway.ca_cert_pem)
     pulumi.export("smokeTest", gateway.smoke_test)
     pulumi.export("appNamespace", app_namespace.namespace)
-    pulumi.export("virtualService", pulumi.Output.concat(app.namespace, "/", route_name))
+    pulumi.export("virtualService", route.virtual_service_name)
+    pulumi.export("destinationRule", route.destination_rule_name)
+    pulumi.export("routeTable", route.route_table)
+    pulumi.export("mtlsPolicies", mtls.policy_names)
+    pulumi.export("admittedPrincipals", mtls.admitted)

@@ -2,10 +2,11 @@
 
 Runs only where docker (with a running engine), kind, kubectl and the pulumi CLI exist;
 elsewhere it is skipped and the reason names what is missing. It checks the install, then the
-HTTPS chain: the right SNI is served with a certificate the exported CA verifies, a wrong SNI
-is refused, and plain HTTP is redirected. It uses a throw-away local
-file backend and its own kind cluster name and host ports, so it never touches a developer's
-own dev stack. Run it alone with ``scripts/test.sh -m e2e tests/e2e -s``.
+HTTPS chain (the right SNI is served with a certificate the exported CA verifies, a wrong SNI
+is refused, plain HTTP is redirected), the canary split and header route, that plaintext from
+outside the mesh is refused under STRICT, and that a second preview changes nothing. It uses
+a throw-away local file backend and its own kind cluster name and host ports, so it never
+touches a developer's own dev stack. Run it alone with ``scripts/test.sh -m e2e tests/e2e -s``.
 """
 
 from __future__ import annotations
@@ -181,3 +182,79 @@ def test_plain_http_is_redirected_to_https(deployed: dict[str, Any]) -> None:
     response = connection.getresponse()
     assert response.status == 301
     assert response.getheader("location", "").startswith(f"https://{host}")
+
+
+SPLIT_REQUESTS = 200
+SPLIT_TOLERANCE = 0.10
+"""The v2 share must land within ±10 points of the configured weight over 200 requests
+(the binomial standard deviation at 20% is under 3 points, so this is over 3 sigma)."""
+
+
+def version_of(body: bytes) -> str:
+    text = body.decode(errors="replace")
+    return "v2" if "version: v2" in text else "v1" if "version: v1" in text else "?"
+
+
+def test_canary_split_lands_within_tolerance(deployed: dict[str, Any]) -> None:
+    outputs = deployed["outputs"]
+    host = outputs["hosts"][0]
+    port = deployed["cluster"]["hostPorts"]["https"]
+    counts = {"v1": 0, "v2": 0, "?": 0}
+    for _ in range(SPLIT_REQUESTS):
+        status, body = https_get(host, port, outputs["caCertPem"])
+        assert status == 200
+        counts[version_of(body)] += 1
+    assert counts["?"] == 0, counts
+    expected = outputs["routeTable"][-1]["to"]["v2"] / 100
+    share = counts["v2"] / SPLIT_REQUESTS
+    assert abs(share - expected) <= SPLIT_TOLERANCE, f"v2 got {share:.0%}, expected {expected:.0%}"
+
+
+def test_header_route_forces_v2(deployed: dict[str, Any]) -> None:
+    outputs = deployed["outputs"]
+    host = outputs["hosts"][0]
+    port = deployed["cluster"]["hostPorts"]["https"]
+    context = ssl.create_default_context(cadata=outputs["caCertPem"])
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                request = (
+                    f"GET /hello HTTP/1.1\r\nHost: {host}\r\nx-canary: always\r\n"
+                    "Connection: close\r\n\r\n"
+                )
+                tls.sendall(request.encode())
+                data = b""
+                while chunk := tls.recv(65536):
+                    data += chunk
+        assert version_of(data) == "v2"
+
+
+def test_plaintext_from_outside_the_mesh_is_refused(deployed: dict[str, Any]) -> None:
+    kubeconfig = deployed["kubeconfig"]
+    namespace = deployed["outputs"]["appNamespace"]
+    probe = kubectl(
+        kubeconfig,
+        "run",
+        f"plaintext-probe-{uuid.uuid4().hex[:5]}",
+        "--namespace=default",
+        "--rm",
+        "-i",
+        "--restart=Never",
+        "--image=curlimages/curl:8.10.1",
+        "--pod-running-timeout=180s",
+        "--",
+        "curl",
+        "-sS",
+        "-m",
+        "10",
+        f"http://helloworld.{namespace}:5000/hello",
+        timeout=300,
+    )
+    assert "Hello version" not in probe.stdout, "a plaintext client was served under STRICT"
+    assert probe.returncode != 0, probe.stdout + probe.stderr
+
+
+def test_a_second_up_changes_nothing(deployed: dict[str, Any]) -> None:
+    preview = deployed["stack"].preview(color="never")
+    changes = {op: n for op, n in preview.change_summary.items() if op != "same" and n}
+    assert changes == {}, f"a second up would change: {changes}"
