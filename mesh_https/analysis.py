@@ -1,0 +1,571 @@
+"""Semantic checks over a whole program's Istio objects, in the manner of ``istioctl analyze``.
+
+They read plain Kubernetes manifests (``apiVersion``, ``kind``, ``metadata``, ``spec``) and,
+where present, the Helm releases that install Istio, so they work on anything a Pulumi
+program registers, with or without this package's components:
+
+- :func:`analyze` returns the findings for a set of manifests;
+- :func:`enforce` makes a running program fail (and so ``pulumi preview``) on error findings;
+- ``mesh-https synth`` runs them and writes them to its summary.
+
+Codes ``IST....`` are ``istioctl analyze``'s for the same problem; ``MESH...`` are ours.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+
+Level = Literal["error", "warning", "info"]
+LEVELS: tuple[Level, ...] = ("error", "warning", "info")
+
+CHECKS: dict[str, str] = {
+    "IST0101": "a referenced Gateway, DestinationRule host or subset does not exist",
+    "IST0109": "several VirtualServices for one host on the mesh gateway",
+    "IST0128": "TLS origination without caCertificates: the server is not verified",
+    "IST0132": "a VirtualService host that none of its gateways serves",
+    "IST0138": "one certificate (credentialName) on several gateways",
+    "IST0145": "gateways with the same selector, port and host",
+    "MESH001": "a credentialName whose secret is not in the gateway workload's namespace",
+    "MESH002": "a DestinationRule TLS mode that breaks STRICT mTLS for an in-mesh host",
+    "MESH003": "an AuthorizationPolicy that allows everything",
+    "MESH004": "a mesh-wide PeerAuthentication outside the root namespace",
+}
+"""Every check, by code."""
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem: how bad, which check, on which object, and what to do."""
+
+    level: Level
+    code: str
+    resource: str
+    """``Kind namespace/name`` of the object the finding is about."""
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level.upper()} {self.code} {self.resource}: {self.message}"
+
+
+class AnalysisError(pulumi.RunError):
+    """Error-level findings; raised by :func:`enforce` so the program (and preview) fails."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = list(findings)
+        lines = "\n".join(f"  {f}" for f in self.findings)
+        super().__init__(f"mesh-https analysis found {len(self.findings)} error(s):\n{lines}")
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or "default"), str(meta.get("name") or "")
+
+
+def _ref(obj: Mapping[str, Any]) -> str:
+    namespace, name = _meta(obj)
+    return f"{obj.get('kind')} {namespace}/{name}"
+
+
+def _spec(obj: Mapping[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _fqdn(host: str, namespace: str) -> str:
+    return host if "." in host or host == "*" else f"{host}.{namespace}.svc.cluster.local"
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """Istio host matching: exact, ``*``, or a ``*.`` wildcard covering the rest."""
+    if pattern == "*" or pattern == host:
+        return True
+    if pattern.startswith("*"):
+        return host.endswith(pattern[1:]) or (host.startswith("*") and host.endswith(pattern[1:]))
+    if host.startswith("*."):
+        return pattern.endswith(host[1:])
+    return False
+
+
+def _server_host(host: str) -> str:
+    """A Gateway server host without its ``namespace/`` part."""
+    return host.split("/", 1)[1] if "/" in host else host
+
+
+def _gateway_key(ref: str, namespace: str) -> str:
+    return ref if "/" in ref else f"{namespace}/{ref}"
+
+
+def _exported_to(obj: Mapping[str, Any], namespace: str) -> bool:
+    export_to = _spec(obj).get("exportTo") or ["*"]
+    own, _ = _meta(obj)
+    return "*" in export_to or namespace in export_to or ("." in export_to and own == namespace)
+
+
+def _http_destinations(vs: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    spec = _spec(vs)
+    for section in ("http", "tls", "tcp"):
+        for route in spec.get(section) or []:
+            for target in route.get("route") or []:
+                if isinstance(target.get("destination"), dict):
+                    yield target["destination"]
+            if isinstance(route.get("mirror"), dict):
+                yield route["mirror"]
+
+
+def _tls_modes(dr: Mapping[str, Any]) -> list[dict[str, Any]]:
+    policy = _spec(dr).get("trafficPolicy") or {}
+    found: list[dict[str, Any]] = []
+    if isinstance(policy.get("tls"), dict):
+        found.append(policy["tls"])
+    for port in policy.get("portLevelSettings") or []:
+        if isinstance(port.get("tls"), dict):
+            found.append(port["tls"])
+    for subset in _spec(dr).get("subsets") or []:
+        sub_tls = (subset.get("trafficPolicy") or {}).get("tls")
+        if isinstance(sub_tls, dict):
+            found.append(sub_tls)
+    return found
+
+
+# ------------------------------------------------------------------------------ the context
+
+
+@dataclass
+class _Graph:
+    by_kind: dict[str, list[Mapping[str, Any]]]
+    releases: list[Mapping[str, Any]]
+    root_namespace: str
+
+    def kind(self, kind: str) -> list[Mapping[str, Any]]:
+        return self.by_kind.get(kind, [])
+
+    def gateway_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
+        """Where the pods a Gateway selects run: Deployments or gateway Helm releases."""
+        from mesh_https.istio_install import gateway_identity
+
+        found: set[str] = set()
+        for deployment in self.kind("Deployment"):
+            labels = ((_spec(deployment).get("template") or {}).get("metadata") or {}).get(
+                "labels"
+            ) or {}
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                found.add(_meta(deployment)[0])
+        for release in self.releases:
+            if release.get("chart") != "gateway":
+                continue
+            values = release.get("values") or {}
+            name = str(release.get("name") or "")
+            labels, _, _ = gateway_identity(name, str(release.get("namespace")), values)
+            labels = {
+                **labels,
+                "app": str((values.get("labels") or {}).get("app") or values.get("name") or name),
+            }
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                found.add(str(release.get("namespace") or "default"))
+        return found
+
+
+def _root_namespace(releases: Iterable[Mapping[str, Any]]) -> str:
+    for release in releases:
+        if release.get("chart") == "istiod":
+            values = release.get("values") or {}
+            root = (values.get("meshConfig") or {}).get("rootNamespace") or (
+                values.get("global") or {}
+            ).get("istioNamespace")
+            return str(root or release.get("namespace") or "istio-system")
+    return "istio-system"
+
+
+# ------------------------------------------------------------------------------------ checks
+
+
+def _check_gateway_refs(g: _Graph) -> Iterable[Finding]:
+    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        for ref in _spec(vs).get("gateways") or []:
+            if ref == "mesh":
+                continue
+            key = _gateway_key(ref, namespace)
+            if key not in gateways:
+                yield Finding(
+                    "error",
+                    "IST0101",
+                    _ref(vs),
+                    f"gateway {key!r} does not exist; known gateways: {sorted(gateways)}",
+                )
+
+
+def _check_subsets(g: _Graph) -> Iterable[Finding]:
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        for destination in _http_destinations(vs):
+            subset = destination.get("subset")
+            if not subset:
+                continue
+            host = _fqdn(str(destination.get("host", "")), namespace)
+            rules = [
+                dr
+                for dr in g.kind("DestinationRule")
+                if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
+                and _exported_to(dr, namespace)
+            ]
+            if not rules:
+                yield Finding(
+                    "error",
+                    "IST0101",
+                    _ref(vs),
+                    f"routes to subset {subset!r} of {host}, which has no DestinationRule",
+                )
+                continue
+            subsets = {s.get("name") for dr in rules for s in _spec(dr).get("subsets") or []}
+            if subset not in subsets:
+                yield Finding(
+                    "error",
+                    "IST0101",
+                    _ref(vs),
+                    f"routes to subset {subset!r} of {host}; its DestinationRule has "
+                    f"{sorted(str(s) for s in subsets)}",
+                )
+
+
+def _servers(gw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    servers = _spec(gw).get("servers") or []
+    return [s for s in servers if isinstance(s, dict)]
+
+
+def _check_conflicting_gateways(g: _Graph) -> Iterable[Finding]:
+    seen: dict[tuple[Any, ...], str] = {}
+    for gw in sorted(g.kind("Gateway"), key=_ref):
+        selector = tuple(sorted((_spec(gw).get("selector") or {}).items()))
+        for server in _servers(gw):
+            port = (server.get("port") or {}).get("number")
+            for host in server.get("hosts") or []:
+                key = (selector, port, _server_host(host))
+                owner = "/".join(_meta(gw))
+                if key in seen and seen[key] != owner:
+                    yield Finding(
+                        "error",
+                        "IST0145",
+                        _ref(gw),
+                        f"port {port} host {_server_host(host)!r} is also on gateway "
+                        f"{seen[key]} with the same selector; Envoy keeps only one",
+                    )
+                seen.setdefault(key, owner)
+
+
+def _check_duplicate_certificates(g: _Graph) -> Iterable[Finding]:
+    users: dict[str, set[str]] = defaultdict(set)
+    for gw in g.kind("Gateway"):
+        for server in _servers(gw):
+            credential = (server.get("tls") or {}).get("credentialName")
+            if credential:
+                users[credential].add("/".join(_meta(gw)))
+    for credential, gateways in sorted(users.items()):
+        if len(gateways) > 1:
+            for owner in sorted(gateways):
+                yield Finding(
+                    "warning",
+                    "IST0138",
+                    f"Gateway {owner}",
+                    f"certificate {credential!r} is also used by {sorted(gateways - {owner})}; "
+                    "HTTP/2 connection reuse across them can return 404s",
+                )
+
+
+def _check_vs_hosts_on_gateways(g: _Graph) -> Iterable[Finding]:
+    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        hosts = [str(h) for h in _spec(vs).get("hosts") or []]
+        for ref in _spec(vs).get("gateways") or []:
+            gw = gateways.get(_gateway_key(ref, namespace)) if ref != "mesh" else None
+            if gw is None:
+                continue
+            served = [_server_host(h) for s in _servers(gw) for h in s.get("hosts") or []]
+            for host in hosts:
+                if not any(host_matches(p, host) or host_matches(host, p) for p in served):
+                    yield Finding(
+                        "warning",
+                        "IST0132",
+                        _ref(vs),
+                        f"host {host!r} is not served by gateway {_gateway_key(ref, namespace)} "
+                        f"(it serves {sorted(set(served))})",
+                    )
+
+
+def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:
+    owners: dict[str, list[str]] = defaultdict(list)
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        gateways = _spec(vs).get("gateways") or ["mesh"]
+        if "mesh" not in gateways:
+            continue
+        for host in _spec(vs).get("hosts") or []:
+            owners[_fqdn(str(host), namespace)].append(_ref(vs))
+    for host, refs in sorted(owners.items()):
+        if len(refs) > 1:
+            for ref in sorted(refs):
+                yield Finding(
+                    "error",
+                    "IST0109",
+                    ref,
+                    f"host {host!r} on the mesh gateway is also routed by "
+                    f"{sorted(set(refs) - {ref})}; only one takes effect",
+                )
+
+
+def _check_credential_namespace(g: _Graph) -> Iterable[Finding]:
+    secrets: dict[str, set[str]] = defaultdict(set)
+    for secret in g.kind("Secret"):
+        namespace, name = _meta(secret)
+        secrets[name].add(namespace)
+    for gw in g.kind("Gateway"):
+        workload = g.gateway_workload_namespaces(_spec(gw).get("selector") or {})
+        if not workload:
+            continue
+        for server in _servers(gw):
+            credential = (server.get("tls") or {}).get("credentialName")
+            if not credential:
+                continue
+            where = secrets.get(credential, set())
+            if where and not where & workload:
+                yield Finding(
+                    "error",
+                    "MESH001",
+                    _ref(gw),
+                    f"secret {credential!r} is in {sorted(where)}, but the gateway workload runs "
+                    f"in {sorted(workload)}, where credentialName is looked up",
+                )
+            elif not where:
+                yield Finding(
+                    "info",
+                    "MESH001",
+                    _ref(gw),
+                    f"secret {credential!r} is not made by this program; it must exist in "
+                    f"{sorted(workload)}",
+                )
+
+
+def _strict_namespaces(g: _Graph) -> tuple[bool, set[str], set[str]]:
+    mesh_strict = False
+    strict: set[str] = set()
+    relaxed: set[str] = set()
+    for pa in g.kind("PeerAuthentication"):
+        namespace, _ = _meta(pa)
+        spec = _spec(pa)
+        if spec.get("selector"):
+            continue
+        mode = (spec.get("mtls") or {}).get("mode")
+        if namespace == g.root_namespace:
+            mesh_strict = mode == "STRICT"
+        elif mode == "STRICT":
+            strict.add(namespace)
+        elif mode in ("PERMISSIVE", "DISABLE"):
+            relaxed.add(namespace)
+    return mesh_strict, strict, relaxed
+
+
+def _check_dr_tls(g: _Graph) -> Iterable[Finding]:
+    mesh_strict, strict, relaxed = _strict_namespaces(g)
+    for dr in g.kind("DestinationRule"):
+        namespace, _ = _meta(dr)
+        host = _fqdn(str(_spec(dr).get("host", "")), namespace)
+        in_mesh = host.endswith(".svc.cluster.local")
+        host_ns = host.split(".")[1] if in_mesh and host.count(".") >= 2 else None
+        for tls in _tls_modes(dr):
+            mode = tls.get("mode")
+            overrides = in_mesh and mode in ("DISABLE", "SIMPLE", "MUTUAL") and host_ns is not None
+            if overrides and (host_ns in strict or (mesh_strict and host_ns not in relaxed)):
+                yield Finding(
+                    "error",
+                    "MESH002",
+                    _ref(dr),
+                    f"TLS mode {mode} to in-mesh host {host} overrides auto mTLS, but its "
+                    "namespace is STRICT: requests will fail (503). Remove the TLS "
+                    "setting or use ISTIO_MUTUAL",
+                )
+            if (
+                mode in ("SIMPLE", "MUTUAL")
+                and not (
+                    tls.get("caCertificates")
+                    or tls.get("credentialName")
+                    or tls.get("insecureSkipVerify")
+                )
+                and not in_mesh
+            ):
+                yield Finding(
+                    "warning",
+                    "IST0128",
+                    _ref(dr),
+                    f"TLS origination to {host} sets no caCertificates; the server's "
+                    "certificate is not verified",
+                )
+
+
+def _check_allow_everything(g: _Graph) -> Iterable[Finding]:
+    for policy in g.kind("AuthorizationPolicy"):
+        spec = _spec(policy)
+        if spec.get("action", "ALLOW") != "ALLOW":
+            continue
+        rules = spec.get("rules") or []
+        if any(not rule for rule in rules):
+            namespace, _ = _meta(policy)
+            scope = "the whole mesh" if namespace == g.root_namespace else f"namespace {namespace}"
+            yield Finding(
+                "warning",
+                "MESH003",
+                _ref(policy),
+                f"has an empty rule, which allows every request in {scope}",
+            )
+
+
+def _check_mesh_wide_peer_authentication(g: _Graph) -> Iterable[Finding]:
+    for pa in g.kind("PeerAuthentication"):
+        namespace, name = _meta(pa)
+        spec = _spec(pa)
+        if namespace == g.root_namespace and spec.get("selector"):
+            yield Finding(
+                "warning",
+                "MESH004",
+                _ref(pa),
+                f"has a selector in the root namespace {namespace!r}; it is not mesh-wide. "
+                "Remove the selector for a mesh-wide policy",
+            )
+        if (
+            name == "default"
+            and not spec.get("selector")
+            and namespace != g.root_namespace
+            and namespace == "istio-system"
+        ):
+            yield Finding(
+                "error",
+                "MESH004",
+                _ref(pa),
+                f"looks mesh-wide, but the root namespace is {g.root_namespace!r}; here it "
+                "applies to istio-system only",
+            )
+
+
+_CHECKS = (
+    _check_gateway_refs,
+    _check_subsets,
+    _check_conflicting_gateways,
+    _check_duplicate_certificates,
+    _check_vs_hosts_on_gateways,
+    _check_mesh_host_conflicts,
+    _check_credential_namespace,
+    _check_dr_tls,
+    _check_allow_everything,
+    _check_mesh_wide_peer_authentication,
+)
+
+
+def analyze(
+    objects: Iterable[Mapping[str, Any]],
+    releases: Iterable[Mapping[str, Any]] = (),
+    *,
+    root_namespace: str | None = None,
+) -> list[Finding]:
+    """Every finding for these manifests, sorted (errors first).
+
+    ``releases`` are Helm releases as mappings with ``chart``, ``name``, ``namespace`` and
+    ``values``: they tell where gateway workloads run and which namespace is the mesh root
+    (istiod's ``meshConfig.rootNamespace`` or ``global.istioNamespace``), unless
+    ``root_namespace`` is given.
+    """
+    by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for obj in objects:
+        by_kind[str(obj.get("kind"))].append(obj)
+    release_list = list(releases)
+    graph = _Graph(by_kind, release_list, root_namespace or _root_namespace(release_list))
+    findings = {finding for check in _CHECKS for finding in check(graph)}
+    return sorted(findings, key=lambda f: (LEVELS.index(f.level), f.code, f.resource, f.message))
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    """The error-level findings."""
+    return [f for f in findings if f.level == "error"]
+
+
+# ----------------------------------------------------------------------------- in a program
+
+
+_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.objects: list[pulumi.Input[Any]] = []
+        self.releases: list[pulumi.Input[Any]] = []
+
+    def __call__(
+        self, args: pulumi.ResourceTransformationArgs
+    ) -> pulumi.ResourceTransformationResult | None:
+        props = args.props
+        if args.type_ == _RELEASE:
+            self.releases.append(
+                {key: props.get(key) for key in ("chart", "name", "namespace", "values")}
+            )
+        elif (
+            args.type_.startswith("kubernetes:") and props.get("kind") and props.get("api_version")
+        ):
+            self.objects.append(
+                {
+                    "apiVersion": props.get("api_version"),
+                    "kind": props.get("kind"),
+                    "metadata": props.get("metadata"),
+                    "spec": props.get("spec"),
+                }
+            )
+        return None
+
+
+class Enforcer:
+    """Collects every Kubernetes object and Helm release a program registers from now on.
+
+    Made by :func:`enforce`; call :meth:`check` once, after the last resource.
+    """
+
+    def __init__(self, root_namespace: str | None = None) -> None:
+        self._collector = _Collector()
+        self._root_namespace = root_namespace
+        pulumi.runtime.register_stack_transformation(self._collector)
+
+    def check(self) -> pulumi.Output[list[str]]:
+        """The findings as text; raises :class:`AnalysisError` (failing the program, and so
+        ``pulumi preview``) if any is an error. Export or keep the Output so it is awaited.
+
+        Values still unknown during a preview (outputs of other resources) are analysed on
+        ``up``; the objects this package emits are known at preview.
+        """
+
+        def verdict(resolved: list[Any]) -> list[str]:
+            objects, releases = resolved
+            found = analyze(objects, releases, root_namespace=self._root_namespace)
+            if errors(found):
+                raise AnalysisError(errors(found))
+            return [str(f) for f in found]
+
+        return pulumi.Output.all(
+            pulumi.Output.from_input(self._collector.objects),
+            pulumi.Output.from_input(self._collector.releases),
+        ).apply(verdict)
+
+
+def enforce(root_namespace: str | None = None) -> Enforcer:
+    """Start collecting this program's objects for analysis; see :class:`Enforcer`.
+
+    ``guard = enforce()`` first in the program, ``pulumi.export("analysis", guard.check())``
+    last: a dangling reference or a conflicting gateway then fails ``pulumi preview`` with
+    the findings, before anything is applied.
+    """
+    return Enforcer(root_namespace)
