@@ -17,6 +17,7 @@ from mesh_https import (
     KindCluster,
     MeshNamespace,
     StrictMtls,
+    analysis,
 )
 
 
@@ -30,6 +31,7 @@ def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
 def main() -> None:
     """Compose the stack; every Kubernetes resource uses the cluster's explicit provider."""
     config = stack_config.load()
+    guard = analysis.enforce()
     cluster = make_cluster(config.cluster)
     on_cluster = pulumi.ResourceOptions(provider=cluster.provider)
 
@@ -107,3 +109,5 @@ def main() -> None:
     pulumi.export("routeTable", route.route_table)
     pulumi.export("mtlsPolicies", mtls.policy_names)
     pulumi.export("admittedPrincipals", mtls.admitted)
+    # Last: the analysis sees the whole graph, and fails preview on error findings.
+    pulumi.export("analysis", guard.check())

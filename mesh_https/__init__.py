@@ -9,6 +9,7 @@ Bad input raises :class:`ValidationError` before anything
 is registered. The offline test kit is :mod:`mesh_https.testing`.
 """
 
+from mesh_https import analysis
 from mesh_https.canary_route import (
     CanaryRoute,
     CanaryRouteArgs,
@@ -80,6 +81,7 @@ __all__ = [
     "SubsetArgs",
     "ValidationError",
     "ValidityArgs",
+    "analysis",
     "client_certificate",
     "server_certificate",
 ]

@@ -285,21 +285,23 @@ def _check_vs_hosts_on_gateways(g: _Graph) -> Iterable[Finding]:
     gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
-        hosts = [str(h) for h in _spec(vs).get("hosts") or []]
-        for ref in _spec(vs).get("gateways") or []:
-            gw = gateways.get(_gateway_key(ref, namespace)) if ref != "mesh" else None
-            if gw is None:
+        refs = [str(r) for r in _spec(vs).get("gateways") or []]
+        bound = [gateways[k] for k in (_gateway_key(r, namespace) for r in refs) if k in gateways]
+        if not bound:
+            continue  # no gateway (mesh only), or a missing one (IST0101)
+        served = sorted(
+            {_server_host(h) for gw in bound for s in _servers(gw) for h in s.get("hosts") or []}
+        )
+        for host in (str(h) for h in _spec(vs).get("hosts") or []):
+            in_mesh = "mesh" in refs and _fqdn(host, namespace).endswith(".svc.cluster.local")
+            if in_mesh or any(host_matches(p, host) or host_matches(host, p) for p in served):
                 continue
-            served = [_server_host(h) for s in _servers(gw) for h in s.get("hosts") or []]
-            for host in hosts:
-                if not any(host_matches(p, host) or host_matches(host, p) for p in served):
-                    yield Finding(
-                        "warning",
-                        "IST0132",
-                        _ref(vs),
-                        f"host {host!r} is not served by gateway {_gateway_key(ref, namespace)} "
-                        f"(it serves {sorted(set(served))})",
-                    )
+            yield Finding(
+                "warning",
+                "IST0132",
+                _ref(vs),
+                f"host {host!r} is served by none of its gateways (they serve {served})",
+            )
 
 
 def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:

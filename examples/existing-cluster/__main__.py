@@ -9,6 +9,7 @@ import pulumi
 
 import mesh_https
 
+guard = mesh_https.analysis.enforce()  # fails preview on dangling refs and the like
 config = pulumi.Config()
 cluster = mesh_https.ExistingCluster(
     "cluster",
@@ -29,3 +30,4 @@ istio = mesh_https.IstioInstall(
 )
 pulumi.export("gatewayPrincipal", istio.gateway_principal)
 pulumi.export("gatewaySelector", istio.gateway_selector)
+pulumi.export("analysis", guard.check())

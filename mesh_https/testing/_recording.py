@@ -254,3 +254,29 @@ class Recording:
     def k8s_objects(self) -> list[RecordedResource]:
         """Every registered Kubernetes object (anything with ``apiVersion`` and ``kind``)."""
         return [r for r in self.resources if r.custom and r.kind and r.api_version]
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every Kubernetes object as the manifest it would apply (its inputs, auto-name filled)."""
+        found = []
+        for r in self.k8s_objects():
+            manifest = dict(r.inputs)
+            metadata = dict(r.metadata)
+            if r.object_name:
+                metadata["name"] = r.object_name
+            manifest["metadata"] = metadata
+            found.append(manifest)
+        return found
+
+    def helm_releases(self) -> list[dict[str, Any]]:
+        """Every Helm release: chart, name, namespace, version, repo and values."""
+        return [
+            {
+                "chart": r.inputs.get("chart"),
+                "name": r.inputs.get("name") or r.name,
+                "namespace": r.inputs.get("namespace", "default"),
+                "version": r.inputs.get("version"),
+                "repo": (r.inputs.get("repositoryOpts") or {}).get("repo"),
+                "values": r.inputs.get("values") or {},
+            }
+            for r in self.find("kubernetes:helm.sh/v3:Release")
+        ]

@@ -1,0 +1,335 @@
+"""Each analysis check: a fixture that fails it and one that passes. Plus enforce()."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from mesh_https.analysis import CHECKS, AnalysisError, analyze, enforce
+from mesh_https.testing import MockSession
+
+
+def obj(
+    kind: str, namespace: str, name: str, spec: Any, api: str = "networking.istio.io/v1"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def gateway(
+    name: str = "edge",
+    hosts: list[str] | None = None,
+    credential: str = "edge-tls",
+    namespace: str = "istio-ingress",
+) -> dict[str, Any]:
+    return obj(
+        "Gateway",
+        namespace,
+        name,
+        {
+            "selector": {"istio": "ingress"},
+            "servers": [
+                {
+                    "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                    "hosts": hosts or ["app.example.com"],
+                    "tls": {"mode": "SIMPLE", "credentialName": credential},
+                }
+            ],
+        },
+    )
+
+
+def good() -> list[dict[str, Any]]:
+    """A consistent graph: gateway + its secret, a VS to subsets of an existing DR, policies."""
+    return [
+        gateway(),
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "edge-tls", "namespace": "istio-ingress"},
+        },
+        obj(
+            "DestinationRule",
+            "demo",
+            "app",
+            {"host": "app", "subsets": [{"name": "v1", "labels": {"version": "v1"}}]},
+        ),
+        obj(
+            "VirtualService",
+            "demo",
+            "app",
+            {
+                "hosts": ["app.example.com", "app"],
+                "gateways": ["istio-ingress/edge", "mesh"],
+                "http": [{"route": [{"destination": {"host": "app", "subset": "v1"}}]}],
+            },
+        ),
+        obj(
+            "PeerAuthentication",
+            "istio-system",
+            "default",
+            {"mtls": {"mode": "STRICT"}},
+            "security.istio.io/v1",
+        ),
+        obj("AuthorizationPolicy", "demo", "allow-nothing", {}, "security.istio.io/v1"),
+    ]
+
+
+RELEASES = [
+    {
+        "chart": "istiod",
+        "name": "istiod",
+        "namespace": "istio-system",
+        "values": {"global": {"istioNamespace": "istio-system"}},
+    },
+    {"chart": "gateway", "name": "istio-ingress", "namespace": "istio-ingress", "values": {}},
+]
+
+
+def codes(objects: list[dict[str, Any]], level: str | None = None) -> set[str]:
+    return {f.code for f in analyze(objects, RELEASES) if level is None or f.level == level}
+
+
+def test_the_good_graph_is_clean() -> None:
+    assert analyze(good(), RELEASES) == []
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    return next(
+        o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
+    )
+
+
+def mutate_missing_gateway(o: list[dict[str, Any]]) -> None:
+    find(o, "VirtualService")["spec"]["gateways"] = ["istio-ingress/nope", "mesh"]
+
+
+def mutate_missing_dr(o: list[dict[str, Any]]) -> None:
+    o.remove(find(o, "DestinationRule"))
+
+
+def mutate_missing_subset(o: list[dict[str, Any]]) -> None:
+    find(o, "VirtualService")["spec"]["http"][0]["route"][0]["destination"]["subset"] = "v2"
+
+
+def mutate_dr_hidden(o: list[dict[str, Any]]) -> None:
+    dr = find(o, "DestinationRule")
+    dr["metadata"]["namespace"] = "other"
+    dr["spec"]["host"] = "app.demo.svc.cluster.local"
+    dr["spec"]["exportTo"] = ["."]
+
+
+def mutate_conflicting_gateways(o: list[dict[str, Any]]) -> None:
+    o.append(gateway("second", credential="second-tls"))
+
+
+def mutate_duplicate_certificate(o: list[dict[str, Any]]) -> None:
+    o.append(gateway("second", hosts=["other.example.com"]))
+
+
+def mutate_host_not_on_gateway(o: list[dict[str, Any]]) -> None:
+    find(o, "VirtualService")["spec"]["hosts"] = ["www.example.com"]
+
+
+def mutate_two_mesh_virtual_services(o: list[dict[str, Any]]) -> None:
+    extra = copy.deepcopy(find(o, "VirtualService"))
+    extra["metadata"]["name"] = "app-2"
+    extra["spec"]["gateways"] = ["mesh"]
+    extra["spec"]["hosts"] = ["app.demo.svc.cluster.local"]
+    o.append(extra)
+
+
+def mutate_secret_elsewhere(o: list[dict[str, Any]]) -> None:
+    find(o, "Secret")["metadata"]["namespace"] = "demo"
+
+
+def mutate_dr_disables_tls(o: list[dict[str, Any]]) -> None:
+    find(o, "DestinationRule")["spec"]["trafficPolicy"] = {"tls": {"mode": "DISABLE"}}
+
+
+def mutate_tls_origination_unverified(o: list[dict[str, Any]]) -> None:
+    o.append(
+        obj(
+            "DestinationRule",
+            "demo",
+            "ext",
+            {"host": "api.partner.com", "trafficPolicy": {"tls": {"mode": "SIMPLE"}}},
+        )
+    )
+
+
+def mutate_allow_everything(o: list[dict[str, Any]]) -> None:
+    o.append(
+        obj("AuthorizationPolicy", "demo", "allow-all", {"rules": [{}]}, "security.istio.io/v1")
+    )
+
+
+def mutate_root_selector(o: list[dict[str, Any]]) -> None:
+    find(o, "PeerAuthentication")["spec"]["selector"] = {"matchLabels": {"app": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "level"),
+    [
+        (mutate_missing_gateway, "IST0101", "error"),
+        (mutate_missing_dr, "IST0101", "error"),
+        (mutate_missing_subset, "IST0101", "error"),
+        (mutate_dr_hidden, "IST0101", "error"),
+        (mutate_conflicting_gateways, "IST0145", "error"),
+        (mutate_duplicate_certificate, "IST0138", "warning"),
+        (mutate_host_not_on_gateway, "IST0132", "warning"),
+        (mutate_two_mesh_virtual_services, "IST0109", "error"),
+        (mutate_secret_elsewhere, "MESH001", "error"),
+        (mutate_dr_disables_tls, "MESH002", "error"),
+        (mutate_tls_origination_unverified, "IST0128", "warning"),
+        (mutate_allow_everything, "MESH003", "warning"),
+        (mutate_root_selector, "MESH004", "warning"),
+    ],
+)
+def test_each_check_catches_its_mistake(mutate: Any, code: str, level: str) -> None:
+    objects = good()
+    mutate(objects)
+    found = [f for f in analyze(objects, RELEASES) if f.code == code]
+    assert found, f"{code} did not fire"
+    assert {f.level for f in found} == {level}
+
+
+def test_every_check_has_a_failing_fixture() -> None:
+    tested = {
+        "IST0101",
+        "IST0145",
+        "IST0138",
+        "IST0132",
+        "IST0109",
+        "MESH001",
+        "MESH002",
+        "IST0128",
+        "MESH003",
+        "MESH004",
+    }
+    assert tested == set(CHECKS)
+
+
+def test_mesh_wide_policy_outside_a_custom_root() -> None:
+    releases = [
+        {
+            "chart": "istiod",
+            "name": "istiod",
+            "namespace": "mesh-root",
+            "values": {"meshConfig": {"rootNamespace": "mesh-root"}},
+        }
+    ]
+    objects = [
+        obj(
+            "PeerAuthentication",
+            "istio-system",
+            "default",
+            {"mtls": {"mode": "STRICT"}},
+            "security.istio.io/v1",
+        )
+    ]
+    assert [f.code for f in analyze(objects, releases)] == ["MESH004"]
+    objects[0]["metadata"]["namespace"] = "mesh-root"
+    assert analyze(objects, releases) == []
+
+
+def test_dr_tls_is_fine_where_not_strict_or_istio_mutual() -> None:
+    objects = good()
+    find(objects, "DestinationRule")["spec"]["trafficPolicy"] = {"tls": {"mode": "ISTIO_MUTUAL"}}
+    assert "MESH002" not in codes(objects)
+    objects = good()
+    find(objects, "PeerAuthentication")["spec"]["mtls"]["mode"] = "PERMISSIVE"
+    find(objects, "DestinationRule")["spec"]["trafficPolicy"] = {"tls": {"mode": "DISABLE"}}
+    assert "MESH002" not in codes(objects)
+
+
+def test_tls_origination_with_ca_is_fine() -> None:
+    objects = good()
+    spec = {
+        "host": "api.partner.com",
+        "trafficPolicy": {"tls": {"mode": "SIMPLE", "caCertificates": "/etc/ca.pem"}},
+    }
+    objects.append(obj("DestinationRule", "demo", "ext", spec))
+    assert "IST0128" not in codes(objects)
+
+
+def test_credential_not_in_graph_is_only_information() -> None:
+    objects = good()
+    objects.remove(find(objects, "Secret"))
+    found = [f for f in analyze(objects, RELEASES) if f.code == "MESH001"]
+    assert [f.level for f in found] == ["info"]
+
+
+def test_workload_found_from_a_deployment_too() -> None:
+    objects = good()
+    find(objects, "Secret")["metadata"]["namespace"] = "gw"
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "gw", "namespace": "edge-ns"},
+        "spec": {"template": {"metadata": {"labels": {"istio": "ingress"}}}},
+    }
+    found = [f for f in analyze([*objects, deployment], []) if f.code == "MESH001"]
+    assert found and "edge-ns" in found[0].message
+
+
+def test_findings_are_sorted_errors_first() -> None:
+    objects = good()
+    mutate_allow_everything(objects)
+    mutate_missing_gateway(objects)
+    levels = [f.level for f in analyze(objects, RELEASES)]
+    assert levels == sorted(levels, key=["error", "warning", "info"].index)
+
+
+# ----------------------------------------------------------------------------- enforce()
+
+
+def _program(broken: bool) -> pulumi.Output[list[str]]:
+    guard = enforce()
+    for o in good():
+        if o["kind"] == "Secret":
+            k8s.core.v1.Secret("tls", metadata=o["metadata"], type="kubernetes.io/tls")
+            continue
+        k8s.apiextensions.CustomResource(
+            f"{o['kind']}-{o['metadata']['name']}",
+            api_version=o["apiVersion"],
+            kind=o["kind"],
+            metadata=o["metadata"],
+            spec=pulumi.Output.from_input(o["spec"]),
+        )
+    if broken:
+        k8s.apiextensions.CustomResource(
+            "stray",
+            api_version="networking.istio.io/v1",
+            kind="VirtualService",
+            metadata={"name": "stray", "namespace": "demo"},
+            spec={"hosts": ["x"], "gateways": ["missing"]},
+        )
+    return guard.check()
+
+
+def test_enforce_passes_a_clean_program(mesh_session: MockSession) -> None:
+    assert mesh_session.value(_program(broken=False)) == []
+
+
+def test_enforce_fails_the_program_on_errors(mesh_session: MockSession) -> None:
+    result = _program(broken=True)
+    with pytest.raises(AnalysisError) as err:
+        mesh_session.settle()
+    assert "IST0101" in str(err.value) and "demo/missing" in str(err.value)
+    assert isinstance(result, pulumi.Output)
+
+
+def test_the_project_program_enforces_analysis() -> None:
+    from conftest import run_stack
+
+    _, exports = run_stack("dev")
+    assert exports["analysis"] == []
