@@ -37,3 +37,11 @@ def run_stack_resolved(stack: str, **overrides: Any) -> tuple[Recording, dict[st
         runpy.run_path(str(ROOT / "__main__.py"))
         recording = session.settle()
         return recording, session.resolved_exports()
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current synth output instead of comparing",
+    )

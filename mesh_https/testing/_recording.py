@@ -104,6 +104,15 @@ class RecordedResource:
         """The URN of the explicit provider this resource uses, or ``""``."""
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
+    def manifest(self) -> dict[str, Any]:
+        """A Kubernetes object's manifest: its inputs, with the (auto-)name filled in."""
+        manifest = dict(self.inputs)
+        metadata = dict(self.metadata)
+        if self.object_name:
+            metadata["name"] = self.object_name
+        manifest["metadata"] = metadata
+        return manifest
+
     def is_secret(self, *path: str | int, outputs: bool = False) -> bool:
         """Whether the value at ``path`` (in the inputs, or the outputs) was a secret."""
         return _under(tuple(path), self.secret_outputs if outputs else self.secret_inputs)
@@ -257,15 +266,7 @@ class Recording:
 
     def manifests(self) -> list[dict[str, Any]]:
         """Every Kubernetes object as the manifest it would apply (its inputs, auto-name filled)."""
-        found = []
-        for r in self.k8s_objects():
-            manifest = dict(r.inputs)
-            metadata = dict(r.metadata)
-            if r.object_name:
-                metadata["name"] = r.object_name
-            manifest["metadata"] = metadata
-            found.append(manifest)
-        return found
+        return [r.manifest() for r in self.k8s_objects()]
 
     def helm_releases(self) -> list[dict[str, Any]]:
         """Every Helm release: chart, name, namespace, version, repo and values."""
