@@ -9,6 +9,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The Istio CRD schemas the suite validates against come from npm (schemas/package-lock.json).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "scripts/test.sh: npm is missing; install Node.js 20+ with npm (https://nodejs.org/)" >&2
+  exit 1
+fi
+npm ci --prefix schemas --no-audit --no-fund --silent
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -1,0 +1,111 @@
+// Validates Istio objects (a JSON array on stdin) against @kubernetes-models/istio, which is
+// generated from Istio's published CRD schemas. Two passes per object:
+//   1. the package's own validator (types, enums, required fields, patterns);
+//   2. an unknown-field check: the fields each object may have, read from a JSON schema that
+//      ts-json-schema-generator makes of the package's TypeScript types, because the package's
+//      validator (like a real API server, which prunes them silently) accepts unknown fields.
+//      Only field names are taken from it; types and required fields are pass 1's job.
+// Prints a JSON array: [{kind, name, errors: [...]}, ...]. Exits 0 unless it cannot run.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createGenerator } from "ts-json-schema-generator";
+
+const require = createRequire(import.meta.url);
+const packageDir = dirname(require.resolve("@kubernetes-models/istio/package.json"));
+const shapes = new Map();
+
+// A shape is {fields: Map(name -> shape), open: shape|true|null, items: shape|null}: the
+// fields an object may have (or `open` for maps), and what a list holds.
+function emptyShape() {
+  return { fields: new Map(), open: null, items: null };
+}
+
+function mergeInto(target, schema, definitions, seen) {
+  if (!schema || typeof schema !== "object") return target;
+  if (schema.$ref) {
+    const name = decodeURIComponent(schema.$ref.replace("#/definitions/", ""));
+    if (seen.has(name)) {
+      target.open = true; // recursive type: accept what is below
+      return target;
+    }
+    return mergeInto(target, definitions[name], definitions, new Set([...seen, name]));
+  }
+  for (const branch of [...(schema.anyOf ?? []), ...(schema.allOf ?? []), ...(schema.oneOf ?? [])]) {
+    mergeInto(target, branch, definitions, seen);
+  }
+  for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    const existing = target.fields.get(name) ?? emptyShape();
+    target.fields.set(name, mergeInto(existing, child, definitions, seen));
+  }
+  if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
+    target.open = mergeInto(target.open && target.open !== true ? target.open : emptyShape(),
+      schema.additionalProperties, definitions, seen);
+  } else if (schema.additionalProperties === true) {
+    target.open = true;
+  }
+  if (schema.items) {
+    target.items = mergeInto(target.items ?? emptyShape(), schema.items, definitions, seen);
+  }
+  return target;
+}
+
+function shapeOf(group, version, kind) {
+  const key = `${group}/${version}/${kind}`;
+  if (!shapes.has(key)) {
+    const generator = createGenerator({
+      path: join(packageDir, group, version, `${kind}.d.ts`),
+      type: `I${kind}`,
+      skipTypeCheck: true,
+      additionalProperties: false,
+      expose: "none",
+      topRef: false,
+    });
+    const schema = generator.createSchema(`I${kind}`);
+    shapes.set(key, mergeInto(emptyShape(), schema, schema.definitions ?? {}, new Set()));
+  }
+  return shapes.get(key);
+}
+
+function unknownFields(value, shape, path, found) {
+  if (shape === true || shape === null) return found;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => unknownFields(item, shape.items ?? true, `${path}/${i}`, found));
+  } else if (value && typeof value === "object") {
+    for (const [name, child] of Object.entries(value)) {
+      const known = shape.fields.get(name) ?? shape.open;
+      if (known === undefined || known === null) {
+        found.push(`${path || "/"} has unknown field '${name}'`);
+      } else {
+        unknownFields(child, known, `${path}/${name}`, found);
+      }
+    }
+  }
+  return found;
+}
+
+const objects = JSON.parse(readFileSync(0, "utf8"));
+const results = [];
+for (const obj of objects) {
+  const [group, version] = String(obj.apiVersion).split("/");
+  const kind = obj.kind;
+  const name = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+  const errors = [];
+  let Model;
+  try {
+    Model = (await import(`@kubernetes-models/istio/${group}/${version}/${kind}`))[kind];
+  } catch {
+    results.push({ kind, name, errors: [`no schema for ${obj.apiVersion} ${kind}`] });
+    continue;
+  }
+  try {
+    new Model(obj).validate();
+  } catch (err) {
+    errors.push(String(err.message ?? err));
+  }
+  const shape = shapeOf(group, version, kind);
+  for (const field of ["apiVersion", "kind"]) shape.fields.set(field, true);
+  unknownFields(obj, shape, "", errors);
+  results.push({ kind, name, errors });
+}
+process.stdout.write(JSON.stringify(results));

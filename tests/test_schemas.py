@@ -1,0 +1,252 @@
+"""Every emitted object, of every stack and example, against third-party schemas.
+
+- Core kinds: ``kubernetes-validate`` in strict mode (unknown fields rejected), for the
+  Kubernetes version below.
+- Istio kinds: ``@kubernetes-models/istio@3.0.1`` (generated from Istio 1.29.2's CRD schemas),
+  run by ``schemas/validate-istio.mjs``: the package's own validator, then an unknown-field
+  check from the package's types, since the validator alone (like the API server, which
+  prunes them) lets unknown fields through.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from conftest import ROOT, run_stack
+
+from mesh_https.testing import MockSession
+
+KUBERNETES_VERSION = "1.34.0"
+"""Inside Istio 1.29's supported range (Kubernetes 1.31-1.35)."""
+ISTIO_SCHEMA_PACKAGE = "@kubernetes-models/istio@3.0.1"
+ISTIO_SCHEMA_VERSION = "1.29.2"
+VALIDATOR = ROOT / "schemas" / "validate-istio.mjs"
+STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def istio_results(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if shutil.which("node") is None or not (ROOT / "schemas/node_modules").is_dir():
+        pytest.fail("the Istio schemas are not installed: run scripts/test.sh (npm ci in schemas/)")
+    result = subprocess.run(
+        ["node", str(VALIDATOR)],
+        input=json.dumps(objects),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    results: list[dict[str, Any]] = json.loads(result.stdout)
+    assert len(results) == len(objects)
+    return results
+
+
+def core_errors(obj: dict[str, Any]) -> list[str]:
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as err:
+        return [str(err.message)]
+    return []
+
+
+def kitchen_sink() -> list[dict[str, Any]]:
+    """Every component with most of its options, so every emitted field is checked."""
+    import mesh_https as m
+
+    with MockSession() as session:
+        ca = m.CertificateAuthority("pki", {"intermediate": True, "mesh_ca": True})
+        istio = m.IstioInstall("istio", {"mode": "sidecar", "plugged_ca": ca.plugged_ca})
+        base = {"gateway_namespace": istio.gateway_namespace, "selector": istio.gateway_selector}
+        edge = m.HttpsGateway(
+            "mutual",
+            {
+                **base,
+                "hosts": ["a.example.com", "b.example.com"],
+                "grouping": "per_host",
+                "mode": "MUTUAL",
+                "issuer": ca.issuer(),
+                "cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"],
+            },
+        )
+        m.HttpsGateway("pass", {**base, "hosts": ["db.example.com"], "mode": "PASSTHROUGH"})
+        m.MeshNamespace("shop", {"scope_sidecar": True, "extra_egress_hosts": ["x/y.example.com"]})
+        m.CanaryRoute(
+            "reviews",
+            {
+                "host": "reviews",
+                "namespace": "shop",
+                "port": 9080,
+                "subsets": [
+                    {"name": "v1", "labels": {"version": "v1"}, "weight": 90},
+                    {"name": "v2", "labels": {"version": "v2"}, "weight": 10},
+                ],
+                "gateways": [edge.route_target()],
+                "external_hosts": ["a.example.com"],
+                "routes": [
+                    {"name": "h", "subset": "v2", "headers": {"x": {"regex": "^a.*"}}},
+                    {"name": "c", "subset": "v2", "cookie": {"name": "beta", "value": "1"}},
+                    {"name": "p", "subset": "v1", "path": {"prefix": "/v1"}},
+                    {"name": "q", "subset": "v2", "query_params": {"canary": {"exact": "1"}}},
+                ],
+                "retries": {"attempts": 2, "per_try_timeout": "1s", "retry_on": ["5xx"]},
+                "timeout": "5s",
+                "fault": {
+                    "delay": {"fixed_delay": "1s", "percentage": 5},
+                    "abort": {"http_status": 503, "percentage": 1},
+                },
+                "mirror": {"subset": "v2", "percentage": 10},
+                "load_balancer": {"consistent_hash_cookie": "session", "cookie_ttl": "60s"},
+                "connection_pool": {
+                    "max_connections": 10,
+                    "connect_timeout": "1s",
+                    "http1_max_pending_requests": 5,
+                    "http2_max_requests": 100,
+                    "max_requests_per_connection": 2,
+                    "max_retries": 3,
+                },
+                "outlier_detection": {
+                    "consecutive_5xx_errors": 3,
+                    "interval": "5s",
+                    "base_ejection_time": "30s",
+                    "max_ejection_percent": 50,
+                },
+                "tls_mode": "ISTIO_MUTUAL",
+            },
+        )
+        m.StrictMtls(
+            "mtls",
+            {
+                "namespaces": ["shop"],
+                "gateway_principal": istio.gateway_principal,
+                "allow": [
+                    {
+                        "name": "web",
+                        "principals": ["cluster.local/ns/web/sa/frontend"],
+                        "paths": ["/api/*"],
+                        "methods": ["GET"],
+                    },
+                    {"name": "mon", "namespaces": ["monitoring"]},
+                ],
+                "port_exceptions": [
+                    {"name": "metrics", "namespace": "shop", "selector": {"app": "r"}, "port": 9090}
+                ],
+                "istio_mutual_hosts": ["ratings.shop.svc.cluster.local"],
+            },
+        )
+        return session.settle().manifests()
+
+
+def all_objects(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for stack in STACKS:
+        overrides: dict[str, Any] = {}
+        if stack == "staging":
+            kubeconfig = tmp_path / "kubeconfig"
+            kubeconfig.write_text("apiVersion: v1\ncontexts: [{name: staging, context: {}}]\n")
+            cluster = yaml.safe_load((ROOT / "stacks/Pulumi.staging.yaml").read_text())["config"]
+            overrides["mesh-https:cluster"] = {
+                **cluster["mesh-https:cluster"],
+                "kubeconfigPath": str(kubeconfig),
+            }
+        rec, _ = run_stack(stack, **overrides)
+        groups[f"stack {stack}"] = rec.manifests()
+    for example in sorted((ROOT / "examples").glob("*/__main__.py")):
+        name = yaml.safe_load((example.parent / "Pulumi.yaml").read_text())["name"]
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text("apiVersion: v1\ncontexts: [{name: c, context: {}}]\n")
+        config = {f"{name}:kubeconfigPath": str(kubeconfig)}
+        with MockSession(project=name, stack="test", config=config) as session:
+            runpy.run_path(str(example))
+            groups[f"example {example.parent.name}"] = session.settle().manifests()
+    groups["every component option"] = kitchen_sink()
+    return groups
+
+
+def test_every_object_passes_the_third_party_schemas(tmp_path: Path) -> None:
+    groups = all_objects(tmp_path)
+    istio: list[tuple[str, dict[str, Any]]] = []
+    failures: list[str] = []
+    kinds: set[str] = set()
+    for group, objects in groups.items():
+        for obj in objects:
+            kinds.add(obj["kind"])
+            if obj["apiVersion"].endswith("istio.io/v1"):
+                istio.append((group, obj))
+            else:
+                failures += [f"{group}: {obj['kind']} {e}" for e in core_errors(obj)]
+    assert len(istio) > 20
+    for (group, _), result in zip(istio, istio_results([o for _, o in istio]), strict=True):
+        failures += [f"{group}: {result['kind']} {result['name']}: {e}" for e in result["errors"]]
+    assert failures == []
+    emitted = {
+        "Gateway", "VirtualService", "DestinationRule", "Sidecar", "PeerAuthentication",
+        "AuthorizationPolicy", "Namespace", "Secret", "Service", "Deployment",
+    }  # fmt: skip
+    assert emitted <= kinds, f"not covered: {emitted - kinds}"
+
+
+# ------------------------------------------------- the validators reject what they should
+
+
+def test_istio_validator_rejects_unknown_fields_bad_enums_and_types() -> None:
+    good = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "r", "namespace": "shop"},
+        "spec": {
+            "hosts": ["r"],
+            "http": [{"route": [{"destination": {"host": "r", "subset": "v1"}, "weight": 100}]}],
+        },
+    }
+    typo = copy.deepcopy(good)
+    typo["spec"]["http"][0]["route"][0]["wieght"] = 100
+    wrong_type = copy.deepcopy(good)
+    wrong_type["spec"]["http"][0]["route"][0]["weight"] = "a hundred"
+    bad_meta = copy.deepcopy(good)
+    bad_meta["metadata"]["lables"] = {}
+    bad_enum = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "default", "namespace": "istio-system"},
+        "spec": {"mtls": {"mode": "STRICTER"}},
+    }
+    results = istio_results([good, typo, wrong_type, bad_meta, bad_enum])
+    assert results[0]["errors"] == []
+    assert any("unknown field 'wieght'" in e for e in results[1]["errors"])
+    assert results[2]["errors"], "a string weight must be rejected"
+    assert any("unknown field 'lables'" in e for e in results[3]["errors"])
+    assert results[4]["errors"], "an unknown mTLS mode must be rejected"
+
+
+def test_core_validator_is_strict() -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}
+    assert core_errors(namespace) == []
+    assert core_errors({**namespace, "spec": {"finalizerz": []}})
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": "eighty"}]},
+    }
+    assert core_errors(service)
+
+
+def test_schema_versions_are_pinned_in_step_with_istio() -> None:
+    from mesh_https.versions import ISTIO_VERSION
+
+    package = json.loads((ROOT / "schemas/package.json").read_text())
+    assert (
+        package["dependencies"]["@kubernetes-models/istio"] == ISTIO_SCHEMA_PACKAGE.split("@")[-1]
+    )
+    assert ISTIO_VERSION.rsplit(".", 1)[0] == ISTIO_SCHEMA_VERSION.rsplit(".", 1)[0], (
+        "the schemas must be for the pinned Istio minor version"
+    )
