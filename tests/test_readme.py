@@ -22,7 +22,8 @@ def test_every_readme_program_example_runs() -> None:
     for block in programs:
         with MockSession() as session:
             exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
-            assert len(session.settle()) > 0
+            registered = len(session.settle())
+            assert registered > 0 or "enforce()" in block, block
 
 
 def test_every_readme_test_example_passes() -> None:
