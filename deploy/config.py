@@ -400,6 +400,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     validate_namespace_args("app", {**app, "mode": mode})
     canary = load_canary(config, app.get("namespace", "demo"))
     hosts = list(gateway.get("hosts", []))
+    # The gateway reference is an Output later; only its hosts matter to the checks.
     validate_canary_args(
         "app",
         {**canary, "gateways": [{"ref": "checked/later", "hosts": hosts}], "external_hosts": hosts},

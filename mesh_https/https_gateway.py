@@ -169,11 +169,7 @@ def _check_brought_pem(field_name: str, cert: _Cert) -> None:
     )
     if leaf_public != key_public:
         v.fail(c, f"{field_name}.private_key_pem", "does not match the certificate's public key")
-    try:
-        san = chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = san.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        names = []
+    names = pki.dns_names(chain[0])
     uncovered = [h for h in cert.hosts if not any(_covers(n.lower(), h) for n in names)]
     if uncovered:
         v.fail(
@@ -181,7 +177,7 @@ def _check_brought_pem(field_name: str, cert: _Cert) -> None:
         )
 
 
-def validate_args(args: HttpsGatewayArgs) -> None:
+def validate_args(args: HttpsGatewayArgs, name: str = "gateway") -> None:
     """Check :class:`HttpsGateway` input; raises :class:`ValidationError`."""
     c = COMPONENT
     for required in ("gateway_namespace", "selector"):
@@ -272,7 +268,7 @@ def validate_args(args: HttpsGatewayArgs) -> None:
         v.check_non_empty(c, "client_common_name", args["client_common_name"])
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
-    v.check_dns_subdomain(c, "gateway_name", args.get("gateway_name", "gateway"))
+    v.check_dns_subdomain(c, "gateway_name", args.get("gateway_name", name))
 
 
 class HttpsGateway(pulumi.ComponentResource):
@@ -311,7 +307,7 @@ class HttpsGateway(pulumi.ComponentResource):
         args: HttpsGatewayArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_args(args)
+        validate_args(args, name)
         super().__init__("mesh-https:index:HttpsGateway", name, None, opts)
         mode = args.get("mode", "SIMPLE")
         namespace = args["gateway_namespace"]

@@ -16,6 +16,7 @@ from typing import Literal, TypedDict
 
 import pulumi
 import pulumi_tls as tls
+from cryptography import x509
 
 from mesh_https import validation as v
 
@@ -77,6 +78,15 @@ class PluggedCaArgs(TypedDict):
     """``root-cert.pem``: the root of trust."""
     cert_chain_pem: pulumi.Input[str]
     """``cert-chain.pem``: the intermediate followed by the root."""
+
+
+def dns_names(cert: x509.Certificate) -> list[str]:
+    """A certificate's DNS subject alternative names (none if it has no SAN extension)."""
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name) for name in sans.get_values_for_type(x509.DNSName)]
 
 
 def check_key(component: str, field: str, key: KeyArgs) -> None:

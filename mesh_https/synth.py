@@ -29,6 +29,7 @@ import yaml
 from cryptography import x509
 
 from mesh_https.analysis import AnalysisError, Finding, analyze, errors
+from mesh_https.pki import dns_names
 from mesh_https.testing import MockSession, RecordedResource, Recording
 
 SECRET = "[secret]"
@@ -178,12 +179,9 @@ def describe_pem(block: str) -> str:
     except ValueError:
         return "<CERTIFICATE>"
     parts = [f"subject={cert.subject.rfc4514_string()}", f"issuer={cert.issuer.rfc4514_string()}"]
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [str(n.value) for n in sans]
+    names = dns_names(cert)
+    if names:
         parts.append(f"sans={','.join(names)}")
-    except x509.ExtensionNotFound:
-        pass
     return f"<CERTIFICATE {' '.join(parts)}>"
 
 
