@@ -29,6 +29,32 @@ check_prerequisites() {
   fi
 }
 
+# A kind stack maps host ports to the gateway; something already listening there would make
+# `kind create` fail halfway, so say so first.
+check_host_ports_free() {
+  local stack_file="stacks/Pulumi.$1.yaml"
+  python3 - "$stack_file" "$(kind get clusters 2>/dev/null | tr '\n' ' ')" <<'PY' || exit 1
+import re, socket, sys
+text = open(sys.argv[1]).read()
+if not re.search(r"type:\s*kind", text):
+    sys.exit(0)
+name = re.search(r"^\s+name:\s*(\S+)", text, re.M)
+if name and name.group(1) in sys.argv[2].split():
+    sys.exit(0)  # the stack's own cluster is up and holds the ports
+ports = re.search(r"hostPorts:\s*\{\s*http:\s*(\d+),\s*https:\s*(\d+)", text)
+busy = []
+for port in map(int, ports.groups() if ports else (80, 443)):
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            busy.append(port)
+if busy:
+    print(f"mesh-https: host port(s) {busy} are already in use; stop what listens there, or set "
+          f"other hostPorts in {sys.argv[1]} (mesh-https:cluster.hostPorts)", file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
 # The program runs in .venv (Pulumi.yaml: virtualenv .venv), with this package installed.
 prepare_virtualenv() {
   if [ ! -x .venv/bin/python ]; then

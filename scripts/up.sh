@@ -13,7 +13,11 @@ if [ ! -f "stacks/Pulumi.$stack.yaml" ]; then
 fi
 
 check_prerequisites
+check_host_ports_free "$stack"
 prepare_virtualenv
 use_local_backend
 pulumi stack select --create --secrets-provider passphrase "$stack" >/dev/null
 pulumi up --yes --stack "$stack" "$@"
+if smoke=$(pulumi stack output --stack "$stack" smokeTest 2>/dev/null); then
+  printf '\nmesh-https: try it (bash):\n%s\n' "$smoke"
+fi

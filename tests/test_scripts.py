@@ -66,3 +66,64 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci/run").read_text()
     assert "scripts/test.sh" in readme and "scripts/test.sh" in ci
     assert "scripts/up.sh" in readme
+
+
+def _stack_file(name: str, http: int, https: int) -> Path:
+    path = ROOT / "stacks" / f"Pulumi.{name}.yaml"
+    path.write_text(
+        "config:\n  mesh-https:cluster:\n    type: kind\n    name: porttest-cluster\n"
+        f"    hostPorts: {{http: {http}, https: {https}}}\n"
+    )
+    return path
+
+
+def test_up_refuses_host_ports_already_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        busy = listener.getsockname()[1]
+        stack = _stack_file("porttest-busy", busy, busy + 1 if busy < 65535 else busy - 1)
+        try:
+            tools = {"docker": "exit 0", "kind": "exit 0", "pulumi": "exit 0"}
+            result = up(fake_bin(tmp_path, tools), "porttest-busy")
+        finally:
+            stack.unlink()
+    assert result.returncode == 1
+    assert f"host port(s) [{busy}] are already in use" in result.stderr
+
+
+def test_up_runs_pulumi_up_with_a_local_backend(tmp_path: Path) -> None:
+    log = tmp_path / "pulumi.log"
+    tools = {
+        "docker": "exit 0",
+        # The stack's own cluster is up: its ports being taken is expected.
+        "kind": "echo porttest-cluster",
+        "pulumi": f'echo "$PULUMI_BACKEND_URL $*" >> {log}; '
+        'case "$*" in "stack output"*) echo "curl smoke";; esac',
+    }
+    stack = _stack_file("porttest-up", 80, 443)
+    try:
+        env_path = fake_bin(tmp_path, tools)
+        result = subprocess.run(
+            ["bash", str(ROOT / "scripts/up.sh"), "porttest-up"],
+            env={
+                "PATH": env_path,
+                "HOME": os.environ.get("HOME", "/tmp"),
+                "PULUMI_BACKEND_URL": f"file://{tmp_path}/state",
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        stack.unlink()
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    assert (
+        f"file://{tmp_path}/state stack select --create --secrets-provider passphrase porttest-up"
+        in calls
+    )
+    assert f"file://{tmp_path}/state up --yes --stack porttest-up" in calls
+    assert "empty passphrase" in result.stderr
+    assert "curl smoke" in result.stdout
