@@ -34,6 +34,7 @@ CHECKS: dict[str, str] = {
     "MESH002": "a DestinationRule TLS mode that breaks STRICT mTLS for an in-mesh host",
     "MESH003": "an AuthorizationPolicy that allows everything",
     "MESH004": "a mesh-wide PeerAuthentication outside the root namespace",
+    "MESH005": "a gateway's routes or subsets not exported to the gateway proxy's namespace",
 }
 """Every check, by code."""
 
@@ -457,6 +458,43 @@ def _check_mesh_wide_peer_authentication(g: _Graph) -> Iterable[Finding]:
             )
 
 
+def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
+    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        for ref in _spec(vs).get("gateways") or []:
+            gw = gateways.get(_gateway_key(ref, namespace)) if ref != "mesh" else None
+            if gw is None:
+                continue
+            proxies = g.gateway_workload_namespaces(_spec(gw).get("selector") or {})
+            for proxy in sorted(proxies or {_meta(gw)[0]}):
+                if not _exported_to(vs, proxy):
+                    yield Finding(
+                        "error",
+                        "MESH005",
+                        _ref(vs),
+                        f"is bound to gateway {_gateway_key(ref, namespace)}, whose proxy runs "
+                        f"in {proxy!r}, but its exportTo hides it from there",
+                    )
+                for destination in _http_destinations(vs):
+                    if not destination.get("subset"):
+                        continue
+                    host = _fqdn(str(destination.get("host", "")), namespace)
+                    rules = [
+                        dr
+                        for dr in g.kind("DestinationRule")
+                        if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
+                    ]
+                    if rules and not any(_exported_to(dr, proxy) for dr in rules):
+                        yield Finding(
+                            "error",
+                            "MESH005",
+                            _ref(vs),
+                            f"sends gateway traffic to subset {destination['subset']!r} of "
+                            f"{host}, but no DestinationRule for it is exported to {proxy!r}",
+                        )
+
+
 _CHECKS = (
     _check_gateway_refs,
     _check_subsets,
@@ -468,6 +506,7 @@ _CHECKS = (
     _check_dr_tls,
     _check_allow_everything,
     _check_mesh_wide_peer_authentication,
+    _check_gateway_visibility,
 )
 
 

@@ -174,7 +174,9 @@ class CanaryRouteArgs(TypedDict, total=False):
     """Set ``ISTIO_MUTUAL`` explicitly on the DestinationRule. Auto mTLS already does this
     inside the mesh; setting any other mode here would override it (and break STRICT)."""
     export_to: Sequence[str]
-    """Where the objects are visible: ``["."]`` (default, this namespace) or ``["*"]``."""
+    """Where the objects are visible: ``["."]`` (default, this namespace) or ``["*"]``. The
+    namespaces of bound gateways are always added: a gateway proxy only applies routes and
+    subsets exported to its own namespace."""
     name: str
     """Name of both objects. Default: the resource name."""
     depends_on: Sequence[pulumi.Resource]
@@ -387,6 +389,18 @@ def _match(route: MatchRouteArgs) -> dict[str, Any]:
     return match
 
 
+def visible_to(export_to: Sequence[str], namespace: str, gateway_refs: Sequence[str]) -> list[str]:
+    """``export_to`` plus the namespaces of the bound gateways (``<namespace>/<name>``)."""
+    exported = list(export_to)
+    if "*" in exported:
+        return exported
+    for ref in gateway_refs:
+        gateway_namespace = ref.split("/", 1)[0] if "/" in ref else namespace
+        if gateway_namespace != namespace and gateway_namespace not in exported:
+            exported.append(gateway_namespace)
+    return exported
+
+
 def _describe(route: MatchRouteArgs) -> str:
     parts = []
     for header, cond in sorted(route.get("headers", {}).items()):
@@ -530,7 +544,8 @@ class CanaryRoute(pulumi.ComponentResource):
     Match routes come first, in the order given; the weighted default takes everything else.
     Retries, timeout and fault injection apply to every route; mirroring to the default.
     The VirtualService depends on the DestinationRule (make-before-break), and both are
-    exported to their own namespace only unless ``export_to`` says otherwise.
+    exported to their own namespace and the bound gateways' namespaces only, unless
+    ``export_to`` says otherwise.
 
     Auto mTLS already makes in-mesh traffic ``ISTIO_MUTUAL``; the DestinationRule carries no
     TLS setting unless ``tls_mode="ISTIO_MUTUAL"`` asks for it explicitly.
@@ -556,12 +571,14 @@ class CanaryRoute(pulumi.ComponentResource):
         namespace = args["namespace"]
         object_name = args.get("name", name)
         host = fqdn(args["host"], namespace)
-        export_to = list(args.get("export_to", ["."]))
         after = list(args.get("depends_on", []))
+        gateway_refs = pulumi.Output.all(*[g["ref"] for g in args.get("gateways", [])])
+        export_to = gateway_refs.apply(
+            lambda refs: visible_to(args.get("export_to", ["."]), namespace, refs)
+        )
 
         dr_spec: dict[str, Any] = {
             "host": host,
-            "exportTo": export_to,
             "subsets": [
                 {"name": s["name"], "labels": dict(sorted(s["labels"].items()))}
                 for s in args["subsets"]
@@ -570,12 +587,13 @@ class CanaryRoute(pulumi.ComponentResource):
         policy = traffic_policy(args)
         if policy:
             dr_spec["trafficPolicy"] = policy
+        dr_spec_out = export_to.apply(lambda exported: {**dr_spec, "exportTo": exported})
         self.destination_rule = istio_object(
             f"{name}-destination-rule",
             "DestinationRule",
             object_name,
             namespace,
-            dr_spec,
+            dr_spec_out,
             parent=self,
             depends_on=after,
         )
@@ -589,13 +607,8 @@ class CanaryRoute(pulumi.ComponentResource):
             if args.get("mesh", True)
             else list(args.get("external_hosts", []))
         )
-        vs_spec = pulumi.Output.all(*gateways).apply(
-            lambda refs: {
-                "hosts": hosts,
-                "gateways": list(refs),
-                "exportTo": export_to,
-                "http": http,
-            }
+        vs_spec = pulumi.Output.all(pulumi.Output.all(*gateways), export_to).apply(
+            lambda v: {"hosts": hosts, "gateways": list(v[0]), "exportTo": v[1], "http": http}
         )
         self.virtual_service = istio_object(
             f"{name}-virtual-service",

@@ -172,28 +172,38 @@ def mutate_allow_everything(o: list[dict[str, Any]]) -> None:
     )
 
 
+def mutate_vs_hidden_from_gateway(o: list[dict[str, Any]]) -> None:
+    find(o, "VirtualService")["spec"]["exportTo"] = ["."]
+
+
+def mutate_dr_hidden_from_gateway(o: list[dict[str, Any]]) -> None:
+    find(o, "DestinationRule")["spec"]["exportTo"] = ["."]
+
+
 def mutate_root_selector(o: list[dict[str, Any]]) -> None:
     find(o, "PeerAuthentication")["spec"]["selector"] = {"matchLabels": {"app": "x"}}
 
 
-@pytest.mark.parametrize(
-    ("mutate", "code", "level"),
-    [
-        (mutate_missing_gateway, "IST0101", "error"),
-        (mutate_missing_dr, "IST0101", "error"),
-        (mutate_missing_subset, "IST0101", "error"),
-        (mutate_dr_hidden, "IST0101", "error"),
-        (mutate_conflicting_gateways, "IST0145", "error"),
-        (mutate_duplicate_certificate, "IST0138", "warning"),
-        (mutate_host_not_on_gateway, "IST0132", "warning"),
-        (mutate_two_mesh_virtual_services, "IST0109", "error"),
-        (mutate_secret_elsewhere, "MESH001", "error"),
-        (mutate_dr_disables_tls, "MESH002", "error"),
-        (mutate_tls_origination_unverified, "IST0128", "warning"),
-        (mutate_allow_everything, "MESH003", "warning"),
-        (mutate_root_selector, "MESH004", "warning"),
-    ],
-)
+CASES: list[tuple[Any, str, str]] = [
+    (mutate_missing_gateway, "IST0101", "error"),
+    (mutate_missing_dr, "IST0101", "error"),
+    (mutate_missing_subset, "IST0101", "error"),
+    (mutate_dr_hidden, "IST0101", "error"),
+    (mutate_conflicting_gateways, "IST0145", "error"),
+    (mutate_duplicate_certificate, "IST0138", "warning"),
+    (mutate_host_not_on_gateway, "IST0132", "warning"),
+    (mutate_two_mesh_virtual_services, "IST0109", "error"),
+    (mutate_secret_elsewhere, "MESH001", "error"),
+    (mutate_dr_disables_tls, "MESH002", "error"),
+    (mutate_tls_origination_unverified, "IST0128", "warning"),
+    (mutate_allow_everything, "MESH003", "warning"),
+    (mutate_root_selector, "MESH004", "warning"),
+    (mutate_vs_hidden_from_gateway, "MESH005", "error"),
+    (mutate_dr_hidden_from_gateway, "MESH005", "error"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "code", "level"), CASES)
 def test_each_check_catches_its_mistake(mutate: Any, code: str, level: str) -> None:
     objects = good()
     mutate(objects)
@@ -203,19 +213,7 @@ def test_each_check_catches_its_mistake(mutate: Any, code: str, level: str) -> N
 
 
 def test_every_check_has_a_failing_fixture() -> None:
-    tested = {
-        "IST0101",
-        "IST0145",
-        "IST0138",
-        "IST0132",
-        "IST0109",
-        "MESH001",
-        "MESH002",
-        "IST0128",
-        "MESH003",
-        "MESH004",
-    }
-    assert tested == set(CHECKS)
+    assert {code for _, code, _ in CASES} == set(CHECKS)
 
 
 def test_mesh_wide_policy_outside_a_custom_root() -> None:
@@ -279,6 +277,13 @@ def test_workload_found_from_a_deployment_too() -> None:
     }
     found = [f for f in analyze([*objects, deployment], []) if f.code == "MESH001"]
     assert found and "edge-ns" in found[0].message
+
+
+def test_exported_to_the_gateway_namespace_is_fine() -> None:
+    objects = good()
+    find(objects, "VirtualService")["spec"]["exportTo"] = [".", "istio-ingress"]
+    find(objects, "DestinationRule")["spec"]["exportTo"] = [".", "istio-ingress"]
+    assert analyze(objects, RELEASES) == []
 
 
 def test_findings_are_sorted_errors_first() -> None:

@@ -91,6 +91,24 @@ def test_gateways_external_hosts_and_mesh(mesh_session: MockSession) -> None:
         assert vs["hosts"] == ["hello.example.com"] and vs["gateways"] == ["istio-ingress/edge"]
 
 
+def test_gateway_namespaces_are_always_exported_to(mesh_session: MockSession) -> None:
+    _, rec = build(mesh_session, gateways=[GATEWAY], external_hosts=["hello.example.com"])
+    dr, vs = specs(rec)
+    # The gateway proxy runs in istio-ingress: it must see both the routes and the subsets.
+    assert dr["exportTo"] == vs["exportTo"] == [".", "istio-ingress"]
+    with MockSession() as other:
+        CanaryRoute(
+            "hello",
+            {
+                **BASE,
+                "gateways": [GATEWAY],
+                "external_hosts": ["hello.example.com"],
+                "export_to": ["*"],
+            },
+        )
+        assert other.settle().one(kind="VirtualService").spec["exportTo"] == ["*"]
+
+
 def test_route_target_of_an_https_gateway(mesh_session: MockSession) -> None:
     gateway = HttpsGateway(
         "edge",
