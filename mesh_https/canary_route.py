@@ -35,15 +35,20 @@ class StringMatchArgs(TypedDict, total=False):
     """Exactly one of ``exact``, ``prefix`` or ``regex`` (RE2)."""
 
     exact: str
+    """The whole value equals this."""
     prefix: str
+    """The value starts with this."""
     regex: str
+    """The value matches this RE2 regular expression."""
 
 
 class CookieMatchArgs(TypedDict):
     """A cookie that must be present with this value."""
 
     name: str
+    """Cookie name."""
     value: str
+    """Cookie value that must match exactly."""
 
 
 class MatchRouteArgs(TypedDict, total=False):
@@ -78,34 +83,43 @@ class DelayArgs(TypedDict):
     """A fixed delay injected into a share of requests."""
 
     fixed_delay: str
+    """How long, e.g. ``5s``."""
     percentage: float
+    """Share of requests delayed, above 0 and at most 100."""
 
 
 class AbortArgs(TypedDict):
     """An HTTP error returned for a share of requests."""
 
     http_status: int
+    """The status returned, 200-599."""
     percentage: float
+    """Share of requests aborted, above 0 and at most 100."""
 
 
 class FaultArgs(TypedDict, total=False):
     """Fault injection (for testing resilience)."""
 
     delay: DelayArgs
+    """Delay some requests."""
     abort: AbortArgs
+    """Fail some requests."""
 
 
 class MirrorArgs(TypedDict):
     """Copy a share of live traffic to a subset (responses are discarded)."""
 
     subset: str
+    """The subset that receives the copies; not one taking 100%."""
     percentage: float
+    """Share of requests copied, above 0 and at most 100."""
 
 
 class LoadBalancerArgs(TypedDict, total=False):
     """``simple`` or one consistent-hash key."""
 
     simple: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
+    """``ROUND_ROBIN``, ``LEAST_REQUEST`` or ``RANDOM``."""
     consistent_hash_header: str
     """Hash on this request header (sticky by header)."""
     consistent_hash_cookie: str
@@ -118,20 +132,30 @@ class ConnectionPoolArgs(TypedDict, total=False):
     """Connection pool limits per upstream host."""
 
     max_connections: int
+    """TCP: most connections to one host."""
     connect_timeout: str
+    """TCP: connection timeout, e.g. ``1s``."""
     http1_max_pending_requests: int
+    """HTTP: most requests queued for a connection."""
     http2_max_requests: int
+    """HTTP: most active requests to the service."""
     max_requests_per_connection: int
+    """HTTP: requests per connection before it is closed."""
     max_retries: int
+    """HTTP: most outstanding retries to the service."""
 
 
 class OutlierDetectionArgs(TypedDict, total=False):
     """Circuit breaking: eject hosts that keep failing."""
 
     consecutive_5xx_errors: int
+    """5xx responses in a row that eject a host."""
     interval: str
+    """How often hosts are analysed, e.g. ``10s``."""
     base_ejection_time: str
+    """Minimum ejection time, e.g. ``30s``."""
     max_ejection_percent: int
+    """Most of the hosts that may be ejected, 0-100."""
 
 
 class GatewayRouteArgs(TypedDict):
@@ -163,13 +187,19 @@ class CanaryRouteArgs(TypedDict, total=False):
     routes: Sequence[MatchRouteArgs]
     """Match routes, tried in order, ahead of the weighted default."""
     retries: RetriesArgs
+    """Retry policy of every route."""
     timeout: str
     """Route timeout, e.g. ``10s``; must cover attempts x per-try timeout."""
     fault: FaultArgs
+    """Fault injection on every route."""
     mirror: MirrorArgs
+    """Mirror a share of the default route's traffic to a subset."""
     load_balancer: LoadBalancerArgs
+    """The DestinationRule's load balancer."""
     connection_pool: ConnectionPoolArgs
+    """The DestinationRule's connection pool limits."""
     outlier_detection: OutlierDetectionArgs
+    """The DestinationRule's outlier detection (circuit breaking)."""
     tls_mode: Literal["ISTIO_MUTUAL"]
     """Set ``ISTIO_MUTUAL`` explicitly on the DestinationRule. Auto mTLS already does this
     inside the mesh; setting any other mode here would override it (and break STRICT)."""
@@ -500,6 +530,7 @@ def http_routes(args: CanaryRouteArgs, host: str) -> list[dict[str, Any]]:
             }
         common["fault"] = fault
     mirror: dict[str, Any] = {}
+    """Mirror a share of the default route's traffic to a subset."""
     if "mirror" in args:
         # Only the weighted default mirrors: a match route already picks its one subset.
         mirror["mirror"] = destination(args["mirror"]["subset"])

@@ -81,9 +81,11 @@ class StrictMtlsArgs(TypedDict, total=False):
     migration: bool
     """Allow ``peer_mode="PERMISSIVE"`` while workloads are being moved into the mesh."""
     port_exceptions: Sequence[PortExceptionArgs]
+    """Named ports that are not STRICT, for selected workloads."""
     gateway_principal: pulumi.Input[str]
     """The ingress gateway's principal; allowed into every protected namespace."""
     allow: Sequence[AllowRuleArgs]
+    """ALLOW rules for callers besides the gateway, per protected namespace."""
     authorization: bool
     """Create the AuthorizationPolicies (baseline and ALLOWs). Default ``True``."""
     istio_mutual_hosts: Sequence[str]
