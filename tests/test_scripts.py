@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from conftest import ROOT
@@ -82,10 +83,11 @@ def test_up_refuses_host_ports_already_in_use(tmp_path: Path) -> None:
 
     with socket.create_server(("127.0.0.1", 0)) as listener:
         busy = listener.getsockname()[1]
-        stack = _stack_file("porttest-busy", busy, busy + 1 if busy < 65535 else busy - 1)
+        name = f"porttest-busy-{uuid.uuid4().hex[:6]}"
+        stack = _stack_file(name, busy, busy + 1 if busy < 65535 else busy - 1)
         try:
             tools = {"docker": "exit 0", "kind": "exit 0", "pulumi": "exit 0"}
-            result = up(fake_bin(tmp_path, tools), "porttest-busy")
+            result = up(fake_bin(tmp_path, tools), name)
         finally:
             stack.unlink()
     assert result.returncode == 1
@@ -101,11 +103,12 @@ def test_up_runs_pulumi_up_with_a_local_backend(tmp_path: Path) -> None:
         "pulumi": f'echo "$PULUMI_BACKEND_URL $*" >> {log}; '
         'case "$*" in "stack output"*) echo "curl smoke";; esac',
     }
-    stack = _stack_file("porttest-up", 80, 443)
+    name = f"porttest-up-{uuid.uuid4().hex[:6]}"
+    stack = _stack_file(name, 80, 443)
     try:
         env_path = fake_bin(tmp_path, tools)
         result = subprocess.run(
-            ["bash", str(ROOT / "scripts/up.sh"), "porttest-up"],
+            ["bash", str(ROOT / "scripts/up.sh"), name],
             env={
                 "PATH": env_path,
                 "HOME": os.environ.get("HOME", "/tmp"),
@@ -120,10 +123,8 @@ def test_up_runs_pulumi_up_with_a_local_backend(tmp_path: Path) -> None:
         stack.unlink()
     assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()
-    assert (
-        f"file://{tmp_path}/state stack select --create --secrets-provider passphrase porttest-up"
-        in calls
-    )
-    assert f"file://{tmp_path}/state up --yes --stack porttest-up" in calls
+    backend = f"file://{tmp_path}/state"
+    assert f"{backend} stack select --create --secrets-provider passphrase {name}" in calls
+    assert f"{backend} up --yes --stack {name}" in calls
     assert "empty passphrase" in result.stderr
     assert "curl smoke" in result.stdout

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -181,10 +182,11 @@ def test_diff_reports_added_removed_and_changed_fields(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "stacks/Pulumi.dev.yaml").read_text())
     config["config"]["mesh-https:canary"]["weights"] = {"v1": 50, "v2": 50}
     config["config"]["mesh-https:gateway"]["hosts"] = ["hello.mesh-https.test"]
-    stack_file = ROOT / "stacks" / "Pulumi.synth-diff-test.yaml"
+    stack = f"synth-diff-{uuid.uuid4().hex[:6]}"
+    stack_file = ROOT / "stacks" / f"Pulumi.{stack}.yaml"
     stack_file.write_text(yaml.safe_dump(config))
     try:
-        synth.synth(ROOT, "synth-diff-test", head)
+        synth.synth(ROOT, stack, head)
     finally:
         stack_file.unlink()
     result = compare(base, head)
