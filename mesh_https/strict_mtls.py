@@ -76,6 +76,9 @@ class StrictMtlsArgs(TypedDict, total=False):
     """Create the mesh-wide ``default`` PeerAuthentication. Default ``True``."""
     namespaces: Sequence[str]
     """Protected namespaces: each gets a PeerAuthentication and the AuthorizationPolicies."""
+    per_namespace: bool
+    """Give each protected namespace its own ``default`` PeerAuthentication, so it stays
+    STRICT even if the mesh-wide policy is relaxed. Default ``True``."""
     peer_mode: Literal["STRICT", "PERMISSIVE"]
     """Mode of every PeerAuthentication made here. Default ``STRICT``."""
     migration: bool
@@ -252,7 +255,7 @@ class StrictMtls(pulumi.ComponentResource):
         if args.get("mesh_wide", True):
             add("mesh", "PeerAuthentication", "default", root, {"mtls": {"mode": mode}})
         namespaces = list(args.get("namespaces", []))
-        for ns in namespaces:
+        for ns in namespaces if args.get("per_namespace", True) else []:
             add(f"{ns}-peer", "PeerAuthentication", "default", ns, {"mtls": {"mode": mode}})
         for exc in sorted(args.get("port_exceptions", []), key=lambda e: e["name"]):
             spec = {

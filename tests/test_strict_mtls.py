@@ -40,6 +40,12 @@ def test_mesh_wide_can_be_left_to_someone_else(mesh_session: MockSession) -> Non
     assert not rec.find(kind="PeerAuthentication", namespace="istio-system")
 
 
+def test_per_namespace_policies_are_optional(mesh_session: MockSession) -> None:
+    _, rec = build(mesh_session, per_namespace=False)
+    assert [p.namespace for p in rec.kinds("PeerAuthentication")] == ["istio-system"]
+    assert rec.kinds("AuthorizationPolicy"), "authorization still protects the namespace"
+
+
 def test_permissive_needs_the_migration_flag(mesh_session: MockSession) -> None:
     _, rec = build(mesh_session, peer_mode="PERMISSIVE", migration=True)
     assert {p.spec["mtls"]["mode"] for p in rec.kinds("PeerAuthentication")} == {"PERMISSIVE"}
