@@ -177,3 +177,34 @@ def test_empty_kubeconfig_file_is_rejected(mesh_session: MockSession, tmp_path: 
     path.write_text("")
     with pytest.raises(ValidationError, match="kubeconfig_path` is empty"):
         ExistingCluster("c", {"kubeconfig_path": str(path)})
+
+
+def test_listen_address_reaches_the_port_mappings_and_local_ingress() -> None:
+    mappings = yaml.safe_load(kind_config({"listen_address": "0.0.0.0"}))["nodes"][0][
+        "extraPortMappings"
+    ]
+    assert {m["listenAddress"] for m in mappings} == {"0.0.0.0"}
+    with MockSession():
+        everywhere = KindCluster("dev", {"listen_address": "0.0.0.0"})
+        assert everywhere.local_ingress["address"] == "127.0.0.1", "clients still use loopback"
+        lan = KindCluster("lan", {"listen_address": "192.0.2.10"})
+        assert lan.local_ingress["address"] == "192.0.2.10"
+
+
+def test_existing_cluster_without_a_load_balancer_uses_node_ports(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(KUBECONFIG)
+    with MockSession():
+        cluster = ExistingCluster(
+            "metal",
+            {
+                "kubeconfig_path": str(path),
+                "load_balancer": False,
+                "node_ports": {"http": 31080, "https": 31443},
+            },
+        )
+        assert cluster.gateway_service() == {
+            "type": "NodePort",
+            "node_ports": {"http": 31080, "https": 31443},
+        }
+        assert cluster.node_ports == {"http": 31080, "https": 31443}
