@@ -11,6 +11,7 @@ between runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -156,9 +157,10 @@ def run_program(project: Project, stack: str) -> SynthResult:
         except Exception as exc:
             error = exc
         try:
-            session.settle()
-        except AnalysisError:
-            pass  # the same findings are computed below, from the whole recording
+            # A program's own analysis guard: its findings are computed below from the
+            # whole recording, so they count as findings, not as a failed program.
+            with contextlib.suppress(AnalysisError):
+                session.settle()
         except Exception as exc:
             error = error or exc
         recording = session.recording
