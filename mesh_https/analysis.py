@@ -148,6 +148,18 @@ class _Graph:
     def kind(self, kind: str) -> list[Mapping[str, Any]]:
         return self.by_kind.get(kind, [])
 
+    def gateways(self) -> dict[str, Mapping[str, Any]]:
+        """Gateways by ``<namespace>/<name>``."""
+        return {"/".join(_meta(gw)): gw for gw in self.kind("Gateway")}
+
+    def rules_for(self, host: str) -> list[Mapping[str, Any]]:
+        """The DestinationRules for a service FQDN (their hosts resolved in their namespace)."""
+        return [
+            dr
+            for dr in self.kind("DestinationRule")
+            if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
+        ]
+
     def gateway_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
         """Where the pods a Gateway selects run: Deployments or gateway Helm releases."""
         from mesh_https.istio_install import gateway_identity
@@ -189,7 +201,7 @@ def _root_namespace(releases: Iterable[Mapping[str, Any]]) -> str:
 
 
 def _check_gateway_refs(g: _Graph) -> Iterable[Finding]:
-    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    gateways = g.gateways()
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         for ref in _spec(vs).get("gateways") or []:
@@ -213,12 +225,7 @@ def _check_subsets(g: _Graph) -> Iterable[Finding]:
             if not subset:
                 continue
             host = _fqdn(str(destination.get("host", "")), namespace)
-            rules = [
-                dr
-                for dr in g.kind("DestinationRule")
-                if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
-                and _exported_to(dr, namespace)
-            ]
+            rules = [dr for dr in g.rules_for(host) if _exported_to(dr, namespace)]
             if not rules:
                 yield Finding(
                     "error",
@@ -283,7 +290,7 @@ def _check_duplicate_certificates(g: _Graph) -> Iterable[Finding]:
 
 
 def _check_vs_hosts_on_gateways(g: _Graph) -> Iterable[Finding]:
-    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    gateways = g.gateways()
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         refs = [str(r) for r in _spec(vs).get("gateways") or []]
@@ -459,7 +466,7 @@ def _check_mesh_wide_peer_authentication(g: _Graph) -> Iterable[Finding]:
 
 
 def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
-    gateways = {"/".join(_meta(gw)): gw for gw in g.kind("Gateway")}
+    gateways = g.gateways()
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         for ref in _spec(vs).get("gateways") or []:
@@ -480,11 +487,7 @@ def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
                     if not destination.get("subset"):
                         continue
                     host = _fqdn(str(destination.get("host", "")), namespace)
-                    rules = [
-                        dr
-                        for dr in g.kind("DestinationRule")
-                        if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
-                    ]
+                    rules = g.rules_for(host)
                     if rules and not any(_exported_to(dr, proxy) for dr in rules):
                         yield Finding(
                             "error",

@@ -229,11 +229,6 @@ def _string_match(c: str, field: str, match: StringMatchArgs, allowed: Sequence[
         v.fail(c, f"{field}.{kinds[0]}", "must be a string")
 
 
-def _check_int(c: str, field: str, value: Any, low: int = 0) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        v.fail(c, field, f"is {value!r}; it must be a whole number, {low} or more")
-
-
 def validate_args(name: str, args: CanaryRouteArgs) -> None:
     """Check :class:`CanaryRoute` input; raises :class:`ValidationError`."""
     c = COMPONENT
@@ -252,9 +247,7 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
     for i, subset in enumerate(subsets):
         field = f"subsets[{i}]"
         v.check_dns_label(c, f"{field}.name", subset.get("name"))
-        if subset["name"] in names:
-            v.fail(c, f"{field}.name", f"repeats {subset['name']!r}; subset names must be unique")
-        names.add(subset["name"])
+        v.check_unique(c, f"{field}.name", subset["name"], names, "subset names")
         if not subset.get("labels"):
             v.fail(c, f"{field}.labels", "is empty; a subset must select pods by labels")
         weight = subset.get("weight")
@@ -291,9 +284,7 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
     for i, route in enumerate(args.get("routes", [])):
         field = f"routes[{i}]"
         v.check_dns_label(c, f"{field}.name", route.get("name"))
-        if route["name"] in route_names:
-            v.fail(c, f"{field}.name", f"repeats {route['name']!r}; route names must be unique")
-        route_names.add(route["name"])
+        v.check_unique(c, f"{field}.name", route["name"], route_names, "route names")
         if route.get("subset") not in names:
             v.fail(
                 c,
@@ -321,7 +312,7 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
     attempts_time = 0.0
     if "retries" in args:
         retries = args["retries"]
-        _check_int(c, "retries.attempts", retries.get("attempts"))
+        v.check_int(c, "retries.attempts", retries.get("attempts"))
         if "per_try_timeout" in retries:
             per_try = v.check_duration(c, "retries.per_try_timeout", retries["per_try_timeout"])
             attempts_time = per_try * retries["attempts"]
@@ -384,16 +375,16 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
         if key == "connect_timeout":
             v.check_duration(c, f"connection_pool.{key}", value)
         else:
-            _check_int(c, f"connection_pool.{key}", value, low=1)
+            v.check_int(c, f"connection_pool.{key}", value, low=1)
     for key, value in args.get("outlier_detection", {}).items():
         if key in ("interval", "base_ejection_time"):
             v.check_duration(c, f"outlier_detection.{key}", value)
         elif key == "max_ejection_percent":
-            _check_int(c, f"outlier_detection.{key}", value)
+            v.check_int(c, f"outlier_detection.{key}", value)
             if isinstance(value, int) and value > 100:
                 v.fail(c, f"outlier_detection.{key}", f"is {value}; at most 100")
         else:
-            _check_int(c, f"outlier_detection.{key}", value, low=1)
+            v.check_int(c, f"outlier_detection.{key}", value, low=1)
     if "tls_mode" in args:
         v.check_choice(c, "tls_mode", args["tls_mode"], ("ISTIO_MUTUAL",))
     export_to = args.get("export_to", ["."])

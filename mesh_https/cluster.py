@@ -167,9 +167,7 @@ def validate_kind_args(name: str, args: KindClusterArgs) -> None:
     check_ports(c, "host_ports", args.get("host_ports", DEFAULT_HOST_PORTS), node=False)
     check_ports(c, "node_ports", args.get("node_ports", DEFAULT_NODE_PORTS), node=True)
     v.check_non_empty(c, "listen_address", args.get("listen_address", "127.0.0.1"))
-    workers = args.get("workers", 0)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        v.fail(c, "workers", f"is {workers!r}; it must be a whole number, 0 or more")
+    v.check_int(c, "workers", args.get("workers", 0))
     v.check_positive_int(c, "wait_seconds", args.get("wait_seconds", 180))
 
 

@@ -114,10 +114,7 @@ def check_validity(component: str, args: ValidityArgs) -> None:
     hours = args.get("validity_hours", DEFAULT_VALIDITY_HOURS)
     early = args.get("early_renewal_hours", DEFAULT_EARLY_RENEWAL_HOURS)
     v.check_positive_int(component, "validity_hours", hours)
-    if isinstance(early, bool) or not isinstance(early, int) or early < 0:
-        v.fail(
-            component, "early_renewal_hours", f"is {early!r}; it must be a whole number, 0 or more"
-        )
+    v.check_int(component, "early_renewal_hours", early)
     if hours <= early:
         v.fail(
             component,

@@ -150,13 +150,11 @@ def validate_args(args: StrictMtlsArgs) -> None:
     if not args.get("mesh_wide", True) and not namespaces:
         v.fail(c, "namespaces", "is empty and mesh_wide is False: nothing would be protected")
     check_principal(c, "gateway_principal", args.get("gateway_principal"))
-    names: set[str] = set()
+    names = {"ingress-gateway"}  # the gateway's own rule is `allow-ingress-gateway`
     for i, rule in enumerate(args.get("allow", [])):
         field = f"allow[{i}]"
         v.check_dns_label(c, f"{field}.name", rule.get("name"))
-        if rule["name"] in names or rule["name"] == "ingress-gateway":
-            v.fail(c, f"{field}.name", f"repeats {rule['name']!r}; rule names must be unique")
-        names.add(rule["name"])
+        v.check_unique(c, f"{field}.name", rule["name"], names, "rule names")
         if not rule.get("principals") and not rule.get("namespaces"):
             v.fail(c, field, "allows no one; give principals, namespaces or both")
         for j, principal in enumerate(rule.get("principals", [])):
@@ -182,9 +180,7 @@ def validate_args(args: StrictMtlsArgs) -> None:
     for i, exc in enumerate(args.get("port_exceptions", [])):
         field = f"port_exceptions[{i}]"
         v.check_dns_subdomain(c, f"{field}.name", exc.get("name"))
-        if exc["name"] in exception_names:
-            v.fail(c, f"{field}.name", f"repeats {exc['name']!r}")
-        exception_names.add(exc["name"])
+        v.check_unique(c, f"{field}.name", exc["name"], exception_names, "exception names")
         v.check_dns_label(c, f"{field}.namespace", exc.get("namespace"))
         if not exc.get("selector"):
             v.fail(

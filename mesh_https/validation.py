@@ -111,12 +111,27 @@ def check_distinct(component: str, field: str, values: Mapping[str, Any]) -> Non
         seen[value] = key
 
 
+def check_int(component: str, field: str, value: Any, *, low: int = 0) -> None:
+    """A whole number (not a bool) of at least ``low``."""
+    if not is_known(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        fail(component, field, f"is {value!r}; it must be a whole number, {low} or more")
+
+
 def check_positive_int(component: str, field: str, value: Any) -> None:
     """A whole number greater than zero."""
     if not is_known(value):
         return
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         fail(component, field, f"is {value!r}; it must be a whole number greater than 0")
+
+
+def check_unique(component: str, field: str, value: Any, seen: set[Any], what: str) -> None:
+    """``value`` is not in ``seen`` (then adds it); ``what`` names the kind of thing."""
+    if value in seen:
+        fail(component, field, f"repeats {value!r}; {what} must be unique")
+    seen.add(value)
 
 
 def check_non_empty(component: str, field: str, value: Any) -> None:
