@@ -21,6 +21,18 @@ def stack_config(stack: str) -> dict[str, Any]:
     return dict(data.get("config") or {})
 
 
+def local_overrides(stack: str, tmp_path: Path) -> dict[str, Any]:
+    """Config overrides so a stack for an existing cluster runs here: its kubeconfig path
+    points at a throw-away file with the stack's context. Other stacks need none."""
+    cluster = stack_config(stack).get("mesh-https:cluster") or {}
+    if cluster.get("type") != "existing":
+        return {}
+    kubeconfig = tmp_path / f"kubeconfig-{stack}"
+    context = cluster.get("context", "default")
+    kubeconfig.write_text(f"apiVersion: v1\ncontexts: [{{name: {context}, context: {{}}}}]\n")
+    return {"mesh-https:cluster": {**cluster, "kubeconfigPath": str(kubeconfig)}}
+
+
 def run_stack(stack: str, **overrides: Any) -> tuple[Recording, dict[str, Any]]:
     """Run the project's program under mocks with a stack's config (keys overridable)."""
     config = {**stack_config(stack), **overrides}

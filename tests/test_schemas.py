@@ -21,7 +21,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import ROOT, run_stack
+from conftest import ROOT, local_overrides, run_stack
 
 from mesh_https.testing import MockSession
 
@@ -148,16 +148,7 @@ def kitchen_sink() -> list[dict[str, Any]]:
 def all_objects(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for stack in STACKS:
-        overrides: dict[str, Any] = {}
-        if stack == "staging":
-            kubeconfig = tmp_path / "kubeconfig"
-            kubeconfig.write_text("apiVersion: v1\ncontexts: [{name: staging, context: {}}]\n")
-            cluster = yaml.safe_load((ROOT / "stacks/Pulumi.staging.yaml").read_text())["config"]
-            overrides["mesh-https:cluster"] = {
-                **cluster["mesh-https:cluster"],
-                "kubeconfigPath": str(kubeconfig),
-            }
-        rec, _ = run_stack(stack, **overrides)
+        rec, _ = run_stack(stack, **local_overrides(stack, tmp_path))
         groups[f"stack {stack}"] = rec.manifests()
     for example in sorted((ROOT / "examples").glob("*/__main__.py")):
         name = yaml.safe_load((example.parent / "Pulumi.yaml").read_text())["name"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, run_stack
+from conftest import ROOT, local_overrides, run_stack
 
 from mesh_https import ValidationError
 
@@ -47,18 +47,7 @@ def test_dev_stack_registers_kind_then_the_three_releases_in_order() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_kubernetes_resource_uses_the_explicit_provider(stack: str, tmp_path: Path) -> None:
-    overrides: dict[str, Any] = {}
-    if stack == "staging":
-        kubeconfig = tmp_path / "config"
-        kubeconfig.write_text(
-            "apiVersion: v1\nkind: Config\ncontexts: [{name: staging, context: {cluster: c}}]\n"
-        )
-        cluster = dict(yaml.safe_load((ROOT / "stacks/Pulumi.staging.yaml").read_text())["config"])
-        overrides["mesh-https:cluster"] = {
-            **cluster["mesh-https:cluster"],
-            "kubeconfigPath": str(kubeconfig),
-        }
-    rec, _ = run_stack(stack, **overrides)
+    rec, _ = run_stack(stack, **local_overrides(stack, tmp_path))
     provider = rec.one("pulumi:providers:kubernetes")
     k8s_resources = [r for r in rec if r.custom and r.type.startswith("kubernetes:")]
     assert k8s_resources
