@@ -8,7 +8,7 @@ Certificates are made in the same graph from a :class:`~mesh_https.pki.Certifica
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 import pulumi
@@ -108,7 +108,6 @@ class _Cert:
     cert_pem: Any = None
     private_key_pem: Any = None
     existing_secret: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def brought(self) -> bool:

@@ -219,10 +219,6 @@ def _object_path(manifest: dict[str, Any]) -> str:
     return f"objects/{namespace}/{manifest.get('kind')}/{metadata.get('name')}.yaml"
 
 
-def _short(urn: str) -> str:
-    return urn.split("::")[-1] if urn else ""
-
-
 def graph(recording: Recording) -> list[dict[str, Any]]:
     """The resource graph: type, name, parent, provider and dependencies, sorted by URN."""
     nodes = []
