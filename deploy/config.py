@@ -28,7 +28,8 @@ from mesh_https.cluster import (
 )
 from mesh_https.https_gateway import HttpsGatewayArgs
 from mesh_https.https_gateway import validate_args as validate_gateway_args
-from mesh_https.istio_install import IstioInstallArgs, gateway_identity
+from mesh_https.istio_charts import gateway_identity
+from mesh_https.istio_install import IstioInstallArgs
 from mesh_https.istio_install import validate_args as validate_istio_args
 from mesh_https.mesh_namespace import MeshNamespaceArgs
 from mesh_https.mesh_namespace import validate_args as validate_namespace_args
@@ -59,7 +60,10 @@ ISTIO_KEYS = {
     "mode": "sidecar | ambient",
     "version": "Istio version for every chart",
     "revision": "control-plane revision",
-    "chartRepository": "Helm repository URL",
+    "chartRepository": "Helm repository URL or oci:// registry path",
+    "imageHub": "registry of Istio's images",
+    "revisions": "[{name, version, tags, istiodValues}]: control-plane revisions side by side",
+    "workloadRevision": "tag or revision the gateway and namespaces use",
     "systemNamespace": "istiod namespace",
     "gatewayNamespace": "ingress gateway namespace",
     "gatewayReleaseName": "gateway Helm release name",
@@ -75,6 +79,7 @@ PKI_KEYS = {
     "validityHours": "CA certificate lifetime",
     "earlyRenewalHours": "CA renewal window",
     "keyAlgorithm": "ECDSA | RSA",
+    "protectRoot": "protect the root key and certificate from deletion (bool)",
 }
 GATEWAY_KEYS = {
     "hosts": "host names served over HTTPS (list)",
@@ -234,6 +239,8 @@ _ISTIO_ARG_NAMES = {
     "version": "version",
     "revision": "revision",
     "chartRepository": "chart_repository",
+    "imageHub": "image_hub",
+    "workloadRevision": "workload_revision",
     "systemNamespace": "system_namespace",
     "gatewayNamespace": "gateway_namespace",
     "gatewayReleaseName": "gateway_release_name",
@@ -249,6 +256,27 @@ def load_istio(config: pulumi.Config) -> IstioInstallArgs:
     for key, arg in (("istiodValues", "istiod_values"), ("gatewayValues", "gateway_values")):
         if key in raw:
             args[arg] = _object(f"{PROJECT}:istio.{key}", raw[key])
+    if "revisions" in raw:
+        field = f"{PROJECT}:istio.revisions"
+        if not isinstance(raw["revisions"], list):
+            v.fail(SOURCE, field, "must be a list of {name, version, tags, istiodValues}")
+        revision_keys = {"name": "name", "version": "version", "tags": "tags"}
+        args["revisions"] = []
+        for i, entry in enumerate(raw["revisions"]):
+            entry = _object(f"{field}[{i}]", entry)
+            unknown = sorted(set(entry) - {*revision_keys, "istiodValues"})
+            if unknown:
+                v.fail(
+                    SOURCE,
+                    f"{field}[{i}].{unknown[0]}",
+                    "is not a known key; valid keys: name, version, tags, istiodValues",
+                )
+            revision = _renamed(entry, revision_keys)
+            if "istiodValues" in entry:
+                revision["istiod_values"] = _object(
+                    f"{field}[{i}].istiodValues", entry["istiodValues"]
+                )
+            args["revisions"].append(revision)
     return args  # type: ignore[return-value]
 
 
@@ -266,6 +294,7 @@ def load_pki(config: pulumi.Config) -> CertificateAuthorityArgs:
             "meshCa": "mesh_ca",
             "validityHours": "validity_hours",
             "earlyRenewalHours": "early_renewal_hours",
+            "protectRoot": "protect_root",
         },
     )
     if "keyAlgorithm" in raw:

@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mesh_https import CONTROL_PLANE_ANNOTATION
+
 APP = "helloworld"
 PORT = 5000
 IMAGES = {
@@ -27,9 +29,20 @@ class DemoApp:
     """The Service's in-cluster FQDN."""
 
 
-def deploy(namespace: pulumi.Input[str], provider: pulumi.ProviderResource) -> DemoApp:
-    """A ``helloworld`` Service over one Deployment per version (labels ``app``, ``version``)."""
+def deploy(
+    namespace: pulumi.Input[str],
+    provider: pulumi.ProviderResource,
+    control_plane_revision: str = "",
+) -> DemoApp:
+    """A ``helloworld`` Service over one Deployment per version (labels ``app``, ``version``).
+
+    ``control_plane_revision`` (``IstioInstall.info.control_plane_revision``) goes into the pod
+    template, so the pods restart, and are injected by the new revision, when a tag moves.
+    """
     opts = pulumi.ResourceOptions(provider=provider)
+    template_metadata: dict[str, Any] = {}
+    if control_plane_revision:
+        template_metadata["annotations"] = {CONTROL_PLANE_ANNOTATION: control_plane_revision}
     deployments = {}
     for version, image in IMAGES.items():
         labels = {"app": APP, "version": version}
@@ -38,7 +51,10 @@ def deploy(namespace: pulumi.Input[str], provider: pulumi.ProviderResource) -> D
             "replicas": 1,
             "selector": {"matchLabels": labels},
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {
+                    "labels": labels,
+                    **template_metadata,
+                },
                 "spec": {
                     "containers": [
                         {

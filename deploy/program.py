@@ -52,7 +52,9 @@ def main() -> None:
         },
         opts=on_cluster,
     )
-    app = demo_app.deploy(app_namespace.namespace, cluster.provider)
+    app = demo_app.deploy(
+        app_namespace.namespace, cluster.provider, istio.info.control_plane_revision
+    )
 
     gateway = HttpsGateway(
         "edge",
@@ -93,6 +95,8 @@ def main() -> None:
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("kindCluster", cluster.cluster_name)
     pulumi.export("istioVersion", istio.version)
+    pulumi.export("istioRevision", istio.revision)
+    pulumi.export("istioRevisionTags", istio.revision_tags)
     pulumi.export("istioMode", istio.mode)
     pulumi.export("gatewayNamespace", istio.gateway_namespace)
     pulumi.export("gatewaySelector", istio.gateway_selector)

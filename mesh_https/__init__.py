@@ -28,7 +28,14 @@ from mesh_https.cluster import (
     Ports,
 )
 from mesh_https.https_gateway import GatewayCertificateArgs, HttpsGateway, HttpsGatewayArgs
-from mesh_https.istio_install import IstioInfo, IstioInstall, IstioInstallArgs
+from mesh_https.istio_charts import CONTROL_PLANE_ANNOTATION
+from mesh_https.istio_install import (
+    ChartRepositoryAuthArgs,
+    IstioInfo,
+    IstioInstall,
+    IstioInstallArgs,
+    RevisionArgs,
+)
 from mesh_https.mesh_namespace import MeshNamespace, MeshNamespaceArgs
 from mesh_https.pki import (
     CertificateAuthority,
@@ -43,16 +50,25 @@ from mesh_https.pki import (
 )
 from mesh_https.strict_mtls import AllowRuleArgs, PortExceptionArgs, StrictMtls, StrictMtlsArgs
 from mesh_https.validation import ValidationError
-from mesh_https.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
+from mesh_https.versions import (
+    ISTIO_CHART_REPOSITORY,
+    ISTIO_IMAGE_HUB,
+    ISTIO_OCI_REPOSITORY,
+    ISTIO_VERSION,
+)
 
 __all__ = [
+    "CONTROL_PLANE_ANNOTATION",
     "ISTIO_CHART_REPOSITORY",
+    "ISTIO_IMAGE_HUB",
+    "ISTIO_OCI_REPOSITORY",
     "ISTIO_VERSION",
     "AllowRuleArgs",
     "CanaryRoute",
     "CanaryRouteArgs",
     "CertificateAuthority",
     "CertificateAuthorityArgs",
+    "ChartRepositoryAuthArgs",
     "Cluster",
     "ExistingCluster",
     "ExistingClusterArgs",
@@ -76,6 +92,7 @@ __all__ = [
     "PluggedCaArgs",
     "PortExceptionArgs",
     "Ports",
+    "RevisionArgs",
     "StrictMtls",
     "StrictMtlsArgs",
     "SubsetArgs",

@@ -13,12 +13,15 @@ Codes ``IST....`` are ``istioctl analyze``'s for the same problem; ``MESH...`` a
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
+from cryptography import x509
 
 Level = Literal["error", "warning", "info"]
 LEVELS: tuple[Level, ...] = ("error", "warning", "info")
@@ -35,6 +38,7 @@ CHECKS: dict[str, str] = {
     "MESH003": "an AuthorizationPolicy that allows everything",
     "MESH004": "a mesh-wide PeerAuthentication outside the root namespace",
     "MESH005": "a gateway's routes or subsets not exported to the gateway proxy's namespace",
+    "MESH006": "a certificate that expires sooner than its renewal window",
 }
 """Every check, by code."""
 
@@ -139,11 +143,56 @@ def _tls_modes(dr: Mapping[str, Any]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ the context
 
 
+CERTIFICATE_TYPES = {
+    "tls:index/selfSignedCert:SelfSignedCert": "SelfSignedCert",
+    "tls:index/locallySignedCert:LocallySignedCert": "LocallySignedCert",
+}
+"""The pulumi-tls certificate resources the analysis reads, by type token."""
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """A pulumi-tls certificate as registered: its lifetime, renewal window and issuer.
+
+    ``issuer_pem`` is the issuing certificate (``ca_cert_pem``) where it is known; it is not
+    for an issuer created in the same update, whose certificate exists only after apply.
+    """
+
+    name: str
+    type: str
+    validity_hours: float | None
+    early_renewal_hours: float
+    issuer_pem: str | None = None
+
+    @classmethod
+    def from_inputs(
+        cls, type_token: str, name: str, inputs: Mapping[str, Any]
+    ) -> CertificateRecord:
+        """From a registration's inputs, in the SDK's snake_case or the engine's camelCase."""
+
+        def read(snake: str, camel: str) -> Any:
+            return inputs.get(snake, inputs.get(camel))
+
+        validity = read("validity_period_hours", "validityPeriodHours")
+        issuer = read("ca_cert_pem", "caCertPem")
+        return cls(
+            name=name,
+            type=CERTIFICATE_TYPES.get(type_token, type_token),
+            validity_hours=float(validity) if isinstance(validity, int | float) else None,
+            early_renewal_hours=float(read("early_renewal_hours", "earlyRenewalHours") or 0),
+            issuer_pem=issuer
+            if isinstance(issuer, str) and "BEGIN CERTIFICATE" in issuer
+            else None,
+        )
+
+
 @dataclass
 class _Graph:
     by_kind: dict[str, list[Mapping[str, Any]]]
     releases: list[Mapping[str, Any]]
     root_namespace: str
+    certificates: list[CertificateRecord] = field(default_factory=list)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def kind(self, kind: str) -> list[Mapping[str, Any]]:
         return self.by_kind.get(kind, [])
@@ -162,7 +211,7 @@ class _Graph:
 
     def gateway_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
         """Where the pods a Gateway selects run: Deployments or gateway Helm releases."""
-        from mesh_https.istio_install import gateway_identity
+        from mesh_https.istio_charts import gateway_identity
 
         found: set[str] = set()
         for deployment in self.kind("Deployment"):
@@ -498,6 +547,39 @@ def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
                         )
 
 
+def _check_certificate_renewal(g: _Graph) -> Iterable[Finding]:
+    for cert in g.certificates:
+        where = f"{cert.type} {cert.name}"
+        early = cert.early_renewal_hours
+        if cert.validity_hours is not None and cert.validity_hours <= early:
+            yield Finding(
+                "warning",
+                "MESH006",
+                where,
+                f"lives {cert.validity_hours:g} h, no longer than its renewal window "
+                f"({early:g} h): it is due for renewal as soon as it is issued, so every "
+                "`pulumi up` re-issues it and everything it signs. Make the lifetime longer "
+                "than the window",
+            )
+        if cert.issuer_pem is None:
+            continue
+        try:
+            issuer = x509.load_pem_x509_certificate(cert.issuer_pem.encode())
+        except ValueError:
+            continue
+        expires = issuer.not_valid_after_utc
+        if expires - g.now < dt.timedelta(hours=early):
+            yield Finding(
+                "warning",
+                "MESH006",
+                where,
+                f"its issuer ({issuer.subject.rfc4514_string()}) expires {expires:%Y-%m-%d %H:%M} "
+                f"UTC, inside this certificate's {early:g} h renewal window: the chain breaks "
+                "then unless `pulumi up` renews the issuer first. Give the issuer a longer life "
+                "or a renewal window that starts before this one",
+            )
+
+
 _CHECKS = (
     _check_gateway_refs,
     _check_subsets,
@@ -510,6 +592,7 @@ _CHECKS = (
     _check_allow_everything,
     _check_mesh_wide_peer_authentication,
     _check_gateway_visibility,
+    _check_certificate_renewal,
 )
 
 
@@ -518,19 +601,28 @@ def analyze(
     releases: Iterable[Mapping[str, Any]] = (),
     *,
     root_namespace: str | None = None,
+    certificates: Iterable[CertificateRecord] = (),
+    now: dt.datetime | None = None,
 ) -> list[Finding]:
     """Every finding for these manifests, sorted (errors first).
 
     ``releases`` are Helm releases as mappings with ``chart``, ``name``, ``namespace`` and
     ``values``: they tell where gateway workloads run and which namespace is the mesh root
     (istiod's ``meshConfig.rootNamespace`` or ``global.istioNamespace``), unless
-    ``root_namespace`` is given.
+    ``root_namespace`` is given. ``certificates`` are the program's pulumi-tls certificates,
+    checked against their renewal windows as of ``now`` (default: the current time).
     """
     by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for obj in objects:
         by_kind[str(obj.get("kind"))].append(obj)
     release_list = list(releases)
-    graph = _Graph(by_kind, release_list, root_namespace or _root_namespace(release_list))
+    graph = _Graph(
+        by_kind,
+        release_list,
+        root_namespace or _root_namespace(release_list),
+        list(certificates),
+        now or dt.datetime.now(dt.UTC),
+    )
     findings = {finding for check in _CHECKS for finding in check(graph)}
     return sorted(findings, key=lambda f: (LEVELS.index(f.level), f.code, f.resource, f.message))
 
@@ -546,16 +638,44 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 _RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
+def _known_or_none(value: Any) -> Any:
+    """``value``, or ``None`` while it is unknown (a preview), so one unknown issuer does not
+    hold back the whole analysis until ``up``."""
+    if value is None or isinstance(value, str):
+        return value
+    output = pulumi.Output.from_input(value)
+
+    async def read() -> Any:
+        if not await output.is_known():
+            return None
+        return await output.future()
+
+    return asyncio.ensure_future(read())
+
+
 class _Collector:
     def __init__(self) -> None:
         self.objects: list[pulumi.Input[Any]] = []
         self.releases: list[pulumi.Input[Any]] = []
+        self.certificates: list[pulumi.Input[Any]] = []
 
     def __call__(
         self, args: pulumi.ResourceTransformationArgs
     ) -> pulumi.ResourceTransformationResult | None:
         props = args.props
-        if args.type_ == _RELEASE:
+        if args.type_ in CERTIFICATE_TYPES:
+            self.certificates.append(
+                {
+                    "type": args.type_,
+                    "name": args.name,
+                    "inputs": {
+                        "validity_period_hours": props.get("validity_period_hours"),
+                        "early_renewal_hours": props.get("early_renewal_hours"),
+                        "ca_cert_pem": _known_or_none(props.get("ca_cert_pem")),
+                    },
+                }
+            )
+        elif args.type_ == _RELEASE:
             self.releases.append(
                 {key: props.get(key) for key in ("chart", "name", "namespace", "values")}
             )
@@ -593,8 +713,14 @@ class Enforcer:
         """
 
         def verdict(resolved: list[Any]) -> list[str]:
-            objects, releases = resolved
-            found = analyze(objects, releases, root_namespace=self._root_namespace)
+            objects, releases, certificates = resolved
+            records = [
+                CertificateRecord.from_inputs(c["type"], c["name"], c["inputs"])
+                for c in certificates
+            ]
+            found = analyze(
+                objects, releases, root_namespace=self._root_namespace, certificates=records
+            )
             if errors(found):
                 raise AnalysisError(errors(found))
             return [str(f) for f in found]
@@ -602,6 +728,7 @@ class Enforcer:
         return pulumi.Output.all(
             pulumi.Output.from_input(self._collector.objects),
             pulumi.Output.from_input(self._collector.releases),
+            pulumi.Output.from_input(self._collector.certificates),
         ).apply(verdict)
 
 

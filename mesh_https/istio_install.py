@@ -6,41 +6,109 @@ Ambient mode: namespaces → ``base`` → ``istiod`` (``profile=ambient``) → `
 
 Every release is a ``helm.v3.Release`` (real Helm): it keeps the base chart's CRDs on destroy
 (``helm.sh/resource-policy: keep``) and leaves istiod's own webhook rewrites alone.
+
+Canary upgrades of the control plane follow Istio's revision-based flow: several ``istiod``
+releases side by side (``istiod-<revision>``), sharing one ``base``, with revision tags
+(``istio.io/rev=<tag>``) that namespaces and the gateway point at. A tag is the injection
+webhook the istiod chart's ``revision-tags-mwc.yaml`` renders, kept here as its own resource
+(as Istio's Helm upgrade tests apply that template on its own), so moving a tag from one
+revision to another is an in-place update of one object, with no Helm ownership conflict
+between the two releases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh_https import validation as v
-from mesh_https._values import deep_merge, dig
+from mesh_https._values import deep_merge
 from mesh_https.cluster import GatewayServiceArgs, check_ports
+from mesh_https.istio_charts import (
+    CACERTS_ANNOTATION,
+    CONTROL_PLANE_ANNOTATION,
+    REPOSITORY_SCHEMES,
+    cacerts_checksum,
+    chart_source,
+    gateway_identity,
+    gateway_service_values,
+    revision_tag_webhook_name,
+    revision_tag_webhooks,
+)
 from mesh_https.istio_objects import MANAGED_LABELS
 from mesh_https.pki import PluggedCaArgs
-from mesh_https.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
+from mesh_https.versions import (
+    ISTIO_CHART_REPOSITORY,
+    ISTIO_IMAGE_HUB,
+    ISTIO_VERSION,
+    support_warning,
+    version_problem,
+)
 
 COMPONENT = "IstioInstall"
 MODES = ("sidecar", "ambient")
-STATUS_PORT = 15021
+HELM_RELEASE_NAME_LIMIT = 53
 DEFAULT_GATEWAY_SERVICE: GatewayServiceArgs = {"type": "LoadBalancer"}
+
+
+class ChartRepositoryAuthArgs(TypedDict, total=False):
+    """Credentials for a private chart mirror (``repositoryOpts`` of each release)."""
+
+    username: str
+    """User name for the repository or registry."""
+    password: pulumi.Input[str]
+    """Its password or token; kept a secret."""
+    ca_file: str
+    """Path of a CA bundle that verifies the mirror's certificate, on the machine that runs
+    ``pulumi up``."""
+
+
+class RevisionArgs(TypedDict, total=False):
+    """One control-plane revision: an ``istiod-<name>`` release beside the others."""
+
+    name: str
+    """The revision, e.g. ``1-31-1`` (a DNS label; required)."""
+    version: str
+    """The istiod chart version of this revision. Default: the install's ``version``."""
+    tags: Sequence[str]
+    """Revision tags pointing at this revision, e.g. ``["prod"]``. Namespaces labelled
+    ``istio.io/rev=<tag>`` are injected by it. The tag ``default`` also takes
+    ``istio-injection=enabled`` namespaces and makes this the default revision."""
+    istiod_values: Mapping[str, Any]
+    """Extra istiod values for this revision, laid over the install's ``istiod_values``."""
 
 
 class IstioInstallArgs(TypedDict, total=False):
     """Inputs of :class:`IstioInstall`. Every key is optional."""
 
     version: str
-    """Istio release for every chart. Default :data:`mesh_https.versions.ISTIO_VERSION`."""
+    """Istio release for every chart (base, gateway, cni, ztunnel, and istiod unless a
+    revision says otherwise). Default :data:`mesh_https.versions.ISTIO_VERSION`."""
     chart_repository: str
-    """Helm repository URL holding the charts. Default: Istio's official repository."""
+    """Where the charts are: an HTTP(S) Helm repository or an ``oci://`` registry path
+    (``oci://ghcr.io/istio/release/charts``), or a private mirror of either. Default
+    :data:`mesh_https.versions.ISTIO_CHART_REPOSITORY`."""
+    chart_repository_auth: ChartRepositoryAuthArgs
+    """Credentials and CA for a private ``chart_repository``."""
+    image_hub: str
+    """Registry of Istio's images, passed to every chart that pulls them. Default
+    ``docker.io/istio``; a mirror such as ``registry.example.com/istio`` for air-gapped use."""
     mode: Literal["sidecar", "ambient"]
     """Data-plane mode. ``sidecar`` (default) or ``ambient`` (adds cni and ztunnel)."""
     revision: str
-    """Control-plane revision (``istiod-<revision>``), for canary upgrades. Default: none."""
+    """One control-plane revision (``istiod-<revision>``). Default: none. For several
+    revisions side by side, use ``revisions`` instead."""
+    revisions: Sequence[RevisionArgs]
+    """Several control-plane revisions side by side, each with its tags, for canary upgrades
+    (sidecar mode). See the README's "Upgrading Istio"."""
+    workload_revision: str
+    """The ``istio.io/rev`` the gateway and enrolled namespaces use: a tag (recommended) or a
+    revision. Exposed as :attr:`IstioInstall.revision`. Default: ``revision``, or the only
+    entry of ``revisions``; required with several revisions."""
     system_namespace: str
     """Namespace of istiod and the mesh root. Default ``istio-system``."""
     gateway_namespace: str
@@ -60,7 +128,7 @@ class IstioInstallArgs(TypedDict, total=False):
     base_values: Mapping[str, Any]
     """Extra values for the ``base`` chart, laid over ours."""
     istiod_values: Mapping[str, Any]
-    """Extra values for the ``istiod`` chart, laid over ours."""
+    """Extra values for every ``istiod`` release, laid over ours."""
     gateway_values: Mapping[str, Any]
     """Extra values for the ``gateway`` chart, laid over ours."""
     cni_values: Mapping[str, Any]
@@ -70,7 +138,8 @@ class IstioInstallArgs(TypedDict, total=False):
     plugged_ca: PluggedCaArgs
     """Istio's plug-in CA (``CertificateAuthority.plugged_ca``): written as the ``cacerts``
     secret in the system namespace before istiod starts, so workload certificates chain to
-    the same root as the ingress certificates. Default: istiod's self-signed CA."""
+    the same root as the ingress certificates. A hash of it is an istiod pod annotation, so a
+    renewed CA restarts istiod. Default: istiod's self-signed CA."""
     depends_on: Sequence[pulumi.Resource]
     """Resources that must exist before the namespaces and releases are created."""
 
@@ -84,33 +153,183 @@ class IstioInfo:
 
     mode: str
     revision: str
+    """The ``istio.io/rev`` workloads use (a tag or a revision; ``""`` for the default)."""
     version: str
     system_namespace: str
     gateway_namespace: str
     gateway_selector: dict[str, str]
     gateway_service_account: str
     gateway_principal: str
+    revisions: tuple[str, ...] = ()
+    """Every control-plane revision installed (``""`` is the unrevisioned default)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Revision tag → the revision it points at."""
+    control_plane_revision: str = ""
+    """The revision that ``revision`` resolves to: put it in a workload's pod-template
+    annotation and the workload restarts when its tag moves to another revision."""
+    trust_domain: str = "cluster.local"
+
+
+@dataclass(frozen=True)
+class _ControlPlane:
+    """The resolved revision layout: every istiod, every tag, and what workloads use."""
+
+    revisions: dict[str, RevisionArgs]
+    tags: dict[str, str]
+    workload_revision: str
+    resolved: str
+
+    @property
+    def default_revision(self) -> str:
+        """What base's ``defaultRevision`` names: the ``default`` tag's revision, else the
+        revision workloads use."""
+        return self.tags.get("default", self.resolved)
+
+
+def _revisions_of(args: IstioInstallArgs) -> list[RevisionArgs]:
+    if "revisions" in args:
+        return list(args["revisions"])
+    return [{"name": args.get("revision", "")}]
+
+
+def _control_plane(args: IstioInstallArgs) -> _ControlPlane:
+    revisions = {r["name"]: r for r in _revisions_of(args)}
+    tags = {tag: name for name, r in revisions.items() for tag in r.get("tags", [])}
+    default = next(iter(revisions)) if len(revisions) == 1 else ""
+    workload = args.get("workload_revision", default)
+    return _ControlPlane(revisions, tags, workload, tags.get(workload, workload))
+
+
+def _check_release_name(field_name: str, release: str) -> None:
+    if len(release) > HELM_RELEASE_NAME_LIMIT:
+        v.fail(
+            COMPONENT,
+            field_name,
+            f"gives the Helm release name {release!r}, longer than Helm's limit of "
+            f"{HELM_RELEASE_NAME_LIMIT} characters; use a shorter name",
+        )
+
+
+def _check_revisions(args: IstioInstallArgs) -> None:
+    c = COMPONENT
+    if "revisions" in args and "revision" in args:
+        v.fail(c, "revisions", "cannot be combined with `revision`; list that revision here")
+    if "revisions" not in args:
+        if "revision" in args:
+            v.check_dns_label(c, "revision", args["revision"])
+            _check_release_name("revision", f"istiod-{args['revision']}")
+        if "workload_revision" in args and args["workload_revision"] != args.get("revision", ""):
+            v.fail(
+                c,
+                "workload_revision",
+                f"is {args['workload_revision']!r}; with one revision it can only be that "
+                f"revision ({args.get('revision', '')!r}). Tags are declared in `revisions`",
+            )
+        return
+    entries = args["revisions"]
+    if isinstance(entries, str) or not isinstance(entries, Sequence) or not entries:
+        v.fail(c, "revisions", "must be a non-empty list of {name, version, tags, istiod_values}")
+    if args.get("mode", "sidecar") == "ambient" and len(entries) > 1:
+        v.fail(
+            c,
+            "revisions",
+            "has several revisions, but in ambient mode ztunnel and cni are upgraded in place "
+            "and serve one control plane; give one revision (canary istiod is sidecar-only here)",
+        )
+    names: set[str] = set()
+    tags: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        where = f"revisions[{i}]"
+        if not isinstance(entry, Mapping) or "name" not in entry:
+            v.fail(c, where, "must be an object with at least a `name`")
+        name = entry["name"]
+        v.check_dns_label(c, f"{where}.name", name)
+        _check_release_name(f"{where}.name", f"istiod-{name}")
+        v.check_unique(c, f"{where}.name", name, names, "revision names")
+        if "version" in entry:
+            problem = (
+                version_problem(entry["version"]) if isinstance(entry["version"], str) else None
+            )
+            if problem or not isinstance(entry["version"], str):
+                v.fail(c, f"{where}.version", problem or "must be a version string")
+        raw_tags = entry.get("tags", [])
+        if isinstance(raw_tags, str) or not isinstance(raw_tags, Sequence):
+            v.fail(c, f"{where}.tags", f"is {raw_tags!r}; it must be a list of tag names")
+        for j, tag in enumerate(raw_tags):
+            v.check_dns_label(c, f"{where}.tags[{j}]", tag)
+            if tag in tags:
+                v.fail(
+                    c,
+                    f"{where}.tags[{j}]",
+                    f"repeats tag {tag!r}, which already points at revision {tags[tag]!r}; a "
+                    "tag points at one revision. Move it by removing it from the other",
+                )
+            tags[tag] = name
+    for tag, owner in tags.items():
+        if tag in names:
+            v.fail(
+                c,
+                "revisions",
+                f"has tag {tag!r} (on revision {owner!r}) with the same name as a revision; "
+                "Istio cannot tell them apart",
+            )
+    workload = args.get("workload_revision")
+    if workload is None:
+        if len(names) > 1:
+            v.fail(
+                c,
+                "workload_revision",
+                f"is missing; with several revisions, say which tag (or revision) the gateway "
+                f"and namespaces use. Tags: {sorted(tags)}; revisions: {sorted(names)}",
+            )
+        return
+    if workload not in tags and workload not in names:
+        v.fail(
+            c,
+            "workload_revision",
+            f"is {workload!r}, neither a tag ({sorted(tags)}) nor a revision ({sorted(names)})",
+        )
 
 
 def validate_args(args: IstioInstallArgs) -> None:
     """Check :class:`IstioInstall` input; raises :class:`ValidationError`."""
     c = COMPONENT
     v.check_choice(c, "mode", args.get("mode", "sidecar"), MODES)
-    v.check_version(c, "version", args.get("version", ISTIO_VERSION))
-    v.check_non_empty(c, "chart_repository", args.get("chart_repository", ISTIO_CHART_REPOSITORY))
-    for field in ("system_namespace", "gateway_namespace", "ambient_namespace", "revision"):
-        if field in args:
-            v.check_dns_label(c, field, args.get(field))
+    version = args.get("version", ISTIO_VERSION)
+    if not isinstance(version, str):
+        v.fail(c, "version", f"is {version!r}; it must be a version string like {ISTIO_VERSION!r}")
+    problem = version_problem(version)
+    if problem:
+        v.fail(c, "version", problem)
+    repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
+    v.check_non_empty(c, "chart_repository", repository)
+    if not repository.startswith(REPOSITORY_SCHEMES):
+        v.fail(
+            c,
+            "chart_repository",
+            f"is {repository!r}; it must be an https:// (or http://) Helm repository or an "
+            f"oci:// registry path, e.g. {ISTIO_CHART_REPOSITORY!r}",
+        )
+    auth = args.get("chart_repository_auth", {})
+    unknown = sorted(set(auth) - set(ChartRepositoryAuthArgs.__optional_keys__))
+    if unknown:
+        v.fail(
+            c, f"chart_repository_auth.{unknown[0]}", "is not a key: username, password, ca_file"
+        )
+    v.check_image_hub(c, "image_hub", args.get("image_hub", ISTIO_IMAGE_HUB))
+    for name in ("system_namespace", "gateway_namespace", "ambient_namespace"):
+        if name in args:
+            v.check_dns_label(c, name, args.get(name))
+    _check_revisions(args)
     release = args.get("gateway_release_name", "istio-ingress")
     v.check_dns_label(c, "gateway_release_name", release)
-    if v.is_known(release) and isinstance(release, str) and len(release) > 53:
-        v.fail(c, "gateway_release_name", "is longer than 53 characters, Helm's limit")
+    _check_release_name("gateway_release_name", release)
     v.check_dns_subdomain(c, "trust_domain", args.get("trust_domain", "cluster.local"))
     v.check_positive_int(c, "release_timeout_seconds", args.get("release_timeout_seconds", 600))
     if args.get("mode", "sidecar") != "ambient":
-        for field in ("cni_values", "ztunnel_values", "ambient_namespace"):
-            if field in args:
-                v.fail(c, field, "is only used in ambient mode; set mode='ambient' or remove it")
+        for name in ("cni_values", "ztunnel_values", "ambient_namespace"):
+            if name in args:
+                v.fail(c, name, "is only used in ambient mode; set mode='ambient' or remove it")
     if "plugged_ca" in args:
         missing = sorted(set(PluggedCaArgs.__required_keys__) - set(args["plugged_ca"]))
         if missing:
@@ -129,46 +348,14 @@ def validate_args(args: IstioInstallArgs) -> None:
         v.fail(c, "gateway_service.node_ports", "is only used with type 'NodePort'")
 
 
-def gateway_identity(
-    release_name: str,
-    gateway_namespace: str,
-    gateway_values: Mapping[str, Any] | None = None,
-    trust_domain: str = "cluster.local",
-) -> tuple[dict[str, str], str, str]:
-    """The gateway pod's selector, service account and SPIFFE principal, as the chart does it.
-
-    The gateway chart names everything ``values.name`` or else the release name; its pod label
-    ``istio`` is ``values.labels.istio`` or else that name without a leading ``istio-``; its
-    service account is ``values.serviceAccount.name`` or else that name. So release
-    ``istio-ingress`` selects ``istio: ingress``, not the ``istio: ingressgateway`` of the docs.
-    """
-    values = gateway_values or {}
-    name = dig(values, "name") or release_name
-    istio_label = dig(values, "labels", "istio") or name.removeprefix("istio-")
-    account = dig(values, "serviceAccount", "name") or name
-    principal = f"{trust_domain}/ns/{gateway_namespace}/sa/{account}"
-    return {"istio": istio_label}, account, principal
-
-
-def gateway_service_values(service: GatewayServiceArgs) -> dict[str, Any]:
-    """The gateway chart's ``service`` values for a LoadBalancer or fixed-NodePort Service."""
-    http: dict[str, Any] = {"name": "http2", "port": 80, "protocol": "TCP", "targetPort": 80}
-    https: dict[str, Any] = {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}
-    status = {
-        "name": "status-port",
-        "port": STATUS_PORT,
-        "protocol": "TCP",
-        "targetPort": STATUS_PORT,
-    }
-    values: dict[str, Any] = {"type": service.get("type", "LoadBalancer")}
-    if values["type"] == "NodePort":
-        http["nodePort"] = service["node_ports"]["http"]
-        https["nodePort"] = service["node_ports"]["https"]
-    # Helm replaces lists whole, so the status port must be restated with ours.
-    values["ports"] = [status, http, https]
-    if service.get("annotations"):
-        values["annotations"] = dict(sorted(service["annotations"].items()))
-    return values
+def warn_about_support(args: IstioInstallArgs) -> None:
+    """Log a warning for every version installed that is past its end of support."""
+    versions = {args.get("version", ISTIO_VERSION)}
+    versions |= {r["version"] for r in args.get("revisions", []) if "version" in r}
+    for version in sorted(versions):
+        warning = support_warning(version)
+        if warning:
+            pulumi.log.warn(f"{COMPONENT}: {warning}")
 
 
 class IstioInstall(pulumi.ComponentResource):
@@ -194,9 +381,13 @@ class IstioInstall(pulumi.ComponentResource):
     gateway_principal: pulumi.Output[str]
     """The gateway's SPIFFE principal, ``<trust domain>/ns/<namespace>/sa/<account>``."""
     revision: pulumi.Output[str]
-    """The control-plane revision, or ``""`` for the default."""
+    """The ``istio.io/rev`` workloads use (a tag or a revision), or ``""`` for the default."""
+    control_plane_revision: pulumi.Output[str]
+    """The revision that ``revision`` points at (a tag resolved)."""
+    revision_tags: pulumi.Output[dict[str, str]]
+    """Revision tag → revision."""
     version: pulumi.Output[str]
-    """The Istio version installed."""
+    """The Istio version of base and the gateway."""
     mode: pulumi.Output[str]
     """``sidecar`` or ``ambient``."""
 
@@ -208,22 +399,26 @@ class IstioInstall(pulumi.ComponentResource):
     ) -> None:
         args = args or {}
         validate_args(args)
+        warn_about_support(args)
         super().__init__("mesh-https:index:IstioInstall", name, None, opts)
 
         mode = args.get("mode", "sidecar")
         version = args.get("version", ISTIO_VERSION)
-        revision = args.get("revision", "")
+        plane = _control_plane(args)
         system_ns = args.get("system_namespace", "istio-system")
         gateway_ns = args.get("gateway_namespace", "istio-ingress")
         ambient_ns = args.get("ambient_namespace", system_ns)
         release_name = args.get("gateway_release_name", "istio-ingress")
         trust_domain = args.get("trust_domain", "cluster.local")
         gateway_values = args.get("gateway_values", {})
+        hub = args.get("image_hub", ISTIO_IMAGE_HUB)
         selector, account, principal = gateway_identity(
             release_name, gateway_ns, gateway_values, trust_domain
         )
         self._repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
-        self._version = version
+        self._auth = dict(args.get("chart_repository_auth", {}))
+        if "password" in self._auth:
+            self._auth["password"] = pulumi.Output.secret(self._auth["password"])
         self._timeout = args.get("release_timeout_seconds", 600)
         self._name = name
         after = list(args.get("depends_on", []))
@@ -242,21 +437,35 @@ class IstioInstall(pulumi.ComponentResource):
         def in_namespace(namespace: str) -> list[pulumi.Resource]:
             return [self.namespaces[namespace]] if namespace in self.namespaces else []
 
+        # The charts that read it (istiod, ztunnel, base's webhooks) take the system namespace
+        # from global.istioNamespace; cni never reads it, so it is not passed there.
         common: dict[str, Any] = {"global": {"istioNamespace": system_ns}}
+        # Every chart that pulls images reads global.hub (ztunnel also reads a top-level
+        # hub); the gateway's image is "auto", filled in by istiod's injection from its hub.
+        images: dict[str, Any] = {"global": {"hub": hub}}
         profile: dict[str, Any] = {"profile": "ambient"} if mode == "ambient" else {}
-        rev: dict[str, Any] = {"revision": revision} if revision else {}
 
-        base_values = deep_merge(common, {"defaultRevision": revision} if revision else {})
+        base_values = deep_merge(
+            common,
+            {"defaultRevision": plane.default_revision} if plane.default_revision else {},
+        )
         self.base = self._release(
-            "base", "base", "istio-base", system_ns,
+            "base", "base", "istio-base", system_ns, version,
             deep_merge(base_values, args.get("base_values", {})),
             in_namespace(system_ns),
         )  # fmt: skip
 
         istiod_after: list[pulumi.Resource] = [self.base]
         self.cacerts: k8s.core.v1.Secret | None = None
+        ca_annotation: dict[str, Any] = {}
         if "plugged_ca" in args:
             ca = args["plugged_ca"]
+            files = {
+                "ca-cert.pem": ca["ca_cert_pem"],
+                "ca-key.pem": ca["ca_key_pem"],
+                "cert-chain.pem": ca["cert_chain_pem"],
+                "root-cert.pem": ca["root_cert_pem"],
+            }
             # istiod reads cacerts only at start: it must exist before istiod is installed.
             self.cacerts = k8s.core.v1.Secret(
                 f"{name}-cacerts",
@@ -266,72 +475,115 @@ class IstioInstall(pulumi.ComponentResource):
                     "labels": dict(MANAGED_LABELS),
                 },
                 type="Opaque",
-                string_data=pulumi.Output.secret(
-                    {
-                        "ca-cert.pem": ca["ca_cert_pem"],
-                        "ca-key.pem": ca["ca_key_pem"],
-                        "cert-chain.pem": ca["cert_chain_pem"],
-                        "root-cert.pem": ca["root_cert_pem"],
-                    }
-                ),
+                string_data=pulumi.Output.secret(files),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=in_namespace(system_ns)),
             )
             istiod_after.append(self.cacerts)
+            # A hash of the files, not the files: the values stay readable in diffs, and a
+            # renewed CA changes the pod template, so Helm restarts istiod onto it.
+            checksum = pulumi.Output.unsecret(
+                pulumi.Output.all(*files.values()).apply(cacerts_checksum)
+            )
+            ca_annotation = {"podAnnotations": {CACERTS_ANNOTATION: checksum}}
 
-        istiod_values = deep_merge(deep_merge(common, profile), rev)
-        istiod_values["meshConfig"] = {"trustDomain": trust_domain}
+        istiod_common = deep_merge(deep_merge(deep_merge(common, images), profile), ca_annotation)
+        istiod_common["meshConfig"] = {"trustDomain": trust_domain}
         if ambient_ns != system_ns:
-            istiod_values["pilot"] = {"trustedZtunnelNamespace": ambient_ns}
-        self.istiod = self._release(
-            "istiod", "istiod", f"istiod-{revision}" if revision else "istiod", system_ns,
-            deep_merge(istiod_values, args.get("istiod_values", {})),
-            istiod_after,
-        )  # fmt: skip
+            istiod_common["trustedZtunnelNamespace"] = ambient_ns
+        self.istiods: dict[str, k8s.helm.v3.Release] = {}
+        for index, (revision, spec) in enumerate(plane.revisions.items()):
+            role = f"istiod-{revision}" if revision else "istiod"
+            # A stack made with one `revision` named its istiod `<name>-istiod`; the first
+            # listed revision takes that name over, so moving to `revisions` replaces nothing.
+            aliases = [pulumi.Alias(name=f"{name}-istiod")] if revision and index == 0 else []
+            values = deep_merge(istiod_common, {"revision": revision} if revision else {})
+            values = deep_merge(values, args.get("istiod_values", {}))
+            self.istiods[revision] = self._release(
+                role, "istiod", f"istiod-{revision}" if revision else "istiod", system_ns,
+                spec.get("version", version),
+                deep_merge(values, spec.get("istiod_values", {})),
+                istiod_after,
+                aliases,
+            )  # fmt: skip
+        self.istiod = self.istiods[plane.resolved]
 
-        gateway_after: list[pulumi.Resource] = [self.istiod]
+        self.tags: dict[str, k8s.admissionregistration.v1.MutatingWebhookConfiguration] = {}
+        for tag, revision in sorted(plane.tags.items()):
+            # The wire format is camelCase, as the chart renders it (typed as Any for the SDK).
+            webhooks: Any = revision_tag_webhooks(tag, revision, system_ns)
+            labels: dict[str, str] = {
+                **MANAGED_LABELS,
+                "app": "sidecar-injector",
+                "istio.io/rev": revision,
+                "istio.io/tag": tag,
+            }
+            self.tags[tag] = k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+                f"{name}-tag-{tag}",
+                metadata={
+                    "name": revision_tag_webhook_name(tag, system_ns),
+                    "labels": labels,
+                },
+                webhooks=webhooks,
+                # The tag's webhook calls its revision's istiod Service.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.istiods[revision]]),
+            )
+
+        gateway_after: list[pulumi.Resource] = [self.istiod, *self.tags.values()]
         self.cni: k8s.helm.v3.Release | None = None
         self.ztunnel: k8s.helm.v3.Release | None = None
+        rev = {"revision": plane.resolved} if plane.resolved else {}
         if mode == "ambient":
             self.cni = self._release(
-                "cni", "cni", "istio-cni", ambient_ns,
-                deep_merge(deep_merge(common, profile), args.get("cni_values", {})),
+                "cni", "cni", "istio-cni", ambient_ns, version,
+                deep_merge(deep_merge(images, profile), args.get("cni_values", {})),
                 [self.istiod, *in_namespace(ambient_ns)],
             )  # fmt: skip
             self.ztunnel = self._release(
-                "ztunnel", "ztunnel", "ztunnel", ambient_ns,
-                # ztunnel reads istioNamespace at the top level as well as under global.
+                "ztunnel", "ztunnel", "ztunnel", ambient_ns, version,
+                # ztunnel reads istioNamespace and hub at the top level as well as in global.
                 deep_merge(
-                    deep_merge(common, {**rev, "istioNamespace": system_ns}),
-                    args.get("ztunnel_values", {}),
+                    deep_merge(deep_merge(common, images), {**rev, "istioNamespace": system_ns}),
+                    deep_merge({"hub": hub}, args.get("ztunnel_values", {})),
                 ),
                 [self.cni],
             )  # fmt: skip
-            gateway_after = [self.ztunnel]
+            gateway_after = [self.ztunnel, *self.tags.values()]
 
         service = args.get("gateway_service", DEFAULT_GATEWAY_SERVICE)
-        ours = deep_merge(rev, {"service": gateway_service_values(service)})
+        ours: dict[str, Any] = {"service": gateway_service_values(service)}
+        if plane.workload_revision:
+            # The chart labels the pods istio.io/rev=<tag or revision>; the annotation names
+            # the revision behind a tag, so moving the tag rolls the gateway onto it.
+            ours["revision"] = plane.workload_revision
+            ours["podAnnotations"] = {CONTROL_PLANE_ANNOTATION: plane.resolved}
         self.gateway = self._release(
-            "gateway", "gateway", release_name, gateway_ns,
+            "gateway", "gateway", release_name, gateway_ns, version,
             deep_merge(ours, gateway_values),
             [*gateway_after, *in_namespace(gateway_ns)],
         )  # fmt: skip
 
         self.info = IstioInfo(
             mode=mode,
-            revision=revision,
+            revision=plane.workload_revision,
             version=version,
             system_namespace=system_ns,
             gateway_namespace=gateway_ns,
             gateway_selector=selector,
             gateway_service_account=account,
             gateway_principal=principal,
+            revisions=tuple(plane.revisions),
+            tags=dict(sorted(plane.tags.items())),
+            control_plane_revision=plane.resolved,
+            trust_domain=trust_domain,
         )
         self.system_namespace = pulumi.Output.from_input(system_ns)
         self.gateway_namespace = pulumi.Output.from_input(gateway_ns)
         self.gateway_selector = pulumi.Output.from_input(selector)
         self.gateway_service_account = pulumi.Output.from_input(account)
         self.gateway_principal = pulumi.Output.from_input(principal)
-        self.revision = pulumi.Output.from_input(revision)
+        self.revision = pulumi.Output.from_input(plane.workload_revision)
+        self.control_plane_revision = pulumi.Output.from_input(plane.resolved)
+        self.revision_tags = pulumi.Output.from_input(self.info.tags)
         self.version = pulumi.Output.from_input(version)
         self.mode = pulumi.Output.from_input(mode)
         self.register_outputs(
@@ -342,6 +594,8 @@ class IstioInstall(pulumi.ComponentResource):
                 "gateway_service_account": self.gateway_service_account,
                 "gateway_principal": self.gateway_principal,
                 "revision": self.revision,
+                "control_plane_revision": self.control_plane_revision,
+                "revision_tags": self.revision_tags,
                 "version": self.version,
                 "mode": self.mode,
             }
@@ -353,20 +607,23 @@ class IstioInstall(pulumi.ComponentResource):
         chart: str,
         release_name: str,
         namespace: str,
+        version: str,
         values: Mapping[str, Any],
         after: Sequence[pulumi.Resource],
+        aliases: Sequence[pulumi.Alias] = (),
     ) -> k8s.helm.v3.Release:
+        source = chart_source(self._repository, chart, self._auth)
         return k8s.helm.v3.Release(
             f"{self._name}-{role}",
             name=release_name,
-            chart=chart,
-            version=self._version,
-            repository_opts={"repo": self._repository},
+            chart=source.chart,
+            version=version,
+            repository_opts=source.repository_opts or None,  # type: ignore[arg-type]
             namespace=namespace,
             values=values,
             atomic=True,
             cleanup_on_fail=True,
             timeout=self._timeout,
             max_history=10,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after), aliases=list(aliases)),
         )

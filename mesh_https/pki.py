@@ -148,22 +148,17 @@ def validity_of(args: ValidityArgs) -> ValidityArgs:
     }
 
 
-def private_key(name: str, key: KeyArgs, parent: pulumi.Resource) -> tls.PrivateKey:
+def private_key(
+    name: str, key: KeyArgs, parent: pulumi.Resource, *, protect: bool = False
+) -> tls.PrivateKey:
     """A pulumi-tls key with the curve or size always explicit (never the P-224 default)."""
+    opts = pulumi.ResourceOptions(
+        parent=parent, additional_secret_outputs=["private_key_pem"], protect=protect
+    )
     if key.get("algorithm", "ECDSA") == "RSA":
-        return tls.PrivateKey(
-            name,
-            algorithm="RSA",
-            rsa_bits=key.get("rsa_bits", 2048),
-            opts=pulumi.ResourceOptions(
-                parent=parent, additional_secret_outputs=["private_key_pem"]
-            ),
-        )
+        return tls.PrivateKey(name, algorithm="RSA", rsa_bits=key.get("rsa_bits", 2048), opts=opts)
     return tls.PrivateKey(
-        name,
-        algorithm="ECDSA",
-        ecdsa_curve=key.get("ecdsa_curve", "P256"),
-        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["private_key_pem"]),
+        name, algorithm="ECDSA", ecdsa_curve=key.get("ecdsa_curve", "P256"), opts=opts
     )
 
 
@@ -237,6 +232,10 @@ class CertificateAuthorityArgs(ValidityArgs, total=False):
     then chain to the same root as the ingress certificates. Default ``False``."""
     trust_domain: str
     """Trust domain for the mesh intermediate's SPIFFE URI. Default ``cluster.local``."""
+    protect_root: bool
+    """Protect the root's key and certificate from deletion (Pulumi ``protect``), so no
+    ``pulumi destroy`` or accidental replacement takes the mesh's trust anchor away. Default
+    ``True``; turn it off for throw-away stacks."""
 
 
 COMPONENT_CA = "CertificateAuthority"
@@ -252,6 +251,9 @@ def validate_ca_args(args: CertificateAuthorityArgs) -> None:
     if "organization" in args:
         v.check_non_empty(c, "organization", args["organization"])
     v.check_dns_subdomain(c, "trust_domain", args.get("trust_domain", "cluster.local"))
+    for flag in ("intermediate", "mesh_ca", "protect_root"):
+        if flag in args and not isinstance(args[flag], bool):
+            v.fail(c, flag, f"is {args[flag]!r}; it must be true or false")
 
 
 class CertificateAuthority(pulumi.ComponentResource):
@@ -288,7 +290,8 @@ class CertificateAuthority(pulumi.ComponentResource):
         key_args = args.get("key", {})
         organization = args.get("organization", "mesh-https")
         validity = validity_of(args)
-        root_key = private_key(f"{name}-root-key", key_args, self)
+        protect = args.get("protect_root", True)
+        root_key = private_key(f"{name}-root-key", key_args, self, protect=protect)
         root = tls.SelfSignedCert(
             f"{name}-root",
             private_key_pem=_secret_key(root_key),
@@ -301,7 +304,7 @@ class CertificateAuthority(pulumi.ComponentResource):
             allowed_uses=CA_USES,
             validity_period_hours=validity["validity_hours"],
             early_renewal_hours=validity["early_renewal_hours"],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.root_cert_pem = root.cert_pem
         self.expiry = root.validity_end_time

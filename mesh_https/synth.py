@@ -30,11 +30,13 @@ import yaml
 from cryptography import x509
 
 from mesh_https.analysis import AnalysisError, Finding, analyze, errors
+from mesh_https.istio_charts import CACERTS_ANNOTATION
 from mesh_https.pki import dns_names
 from mesh_https.testing import MockSession, RecordedResource, Recording
 
 SECRET = "[secret]"
 ENCRYPTED_PLACEHOLDER = "[encrypted in stack config]"
+CA_HASH_PLACEHOLDER = "[sha256 of cacerts: changes whenever the plugged-in CA does]"
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----[A-Za-z0-9+/=\s]*?-----END \1-----\n?")
 
 
@@ -164,7 +166,9 @@ def run_program(project: Project, stack: str) -> SynthResult:
         except Exception as exc:
             error = error or exc
         recording = session.recording
-    findings = analyze(recording.manifests(), recording.helm_releases())
+    findings = analyze(
+        recording.manifests(), recording.helm_releases(), certificates=recording.certificates()
+    )
     return SynthResult(recording, findings, error)
 
 
@@ -205,7 +209,8 @@ def mask(
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire turns 443 into 443.0
     if isinstance(value, str):
-        return _mask_pem(value)
+        # A hash of generated key material differs on every run, like the material itself.
+        return CA_HASH_PLACEHOLDER if path[-1:] == (CACERTS_ANNOTATION,) else _mask_pem(value)
     return value
 
 

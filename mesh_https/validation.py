@@ -18,6 +18,10 @@ _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+# A registry host (with an optional port) and a path of lowercase components: docker.io/istio.
+_IMAGE_HUB = re.compile(
+    r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+)
 
 
 class ValidationError(pulumi.RunError, ValueError):
@@ -86,6 +90,17 @@ def check_version(component: str, field: str, value: Any) -> None:
     """A release version such as ``1.29.2`` (no leading ``v``)."""
     if is_known(value) and (not isinstance(value, str) or not _SEMVER.match(value)):
         fail(component, field, f"is {value!r}; it must be a version like '1.29.2'")
+
+
+def check_image_hub(component: str, field: str, value: Any) -> None:
+    """An image registry and path, such as ``docker.io/istio`` (no scheme, tag or ``/`` end)."""
+    if is_known(value) and (not isinstance(value, str) or not _IMAGE_HUB.match(value)):
+        fail(
+            component,
+            field,
+            f"is {value!r}; it must be a registry and path like 'docker.io/istio' or "
+            "'registry.example.com:5000/istio' (no https://, tag or trailing '/')",
+        )
 
 
 def check_port(component: str, field: str, value: Any, *, low: int = 1, high: int = 65535) -> None:

@@ -1,14 +1,114 @@
-"""The pinned versions, in one place.
+"""The pinned versions and where they come from, in one place; and the version policy.
 
 ``ISTIO_VERSION`` is the Istio release every chart is installed at unless a component is told
-otherwise. The Istio CRD schemas the test suite validates against are for the same release:
-change them together.
+otherwise. It is the newest 1.31 patch in Istio's release notes
+(https://istio.io/latest/news/releases/1.31.x/) when it was pinned.
+
+The Istio API objects the package emits are validated in the test suite against the CRD
+schemas of **Istio 1.29** (:data:`ISTIO_SCHEMA_VERSION`, from the npm package
+``@kubernetes-models/istio``, the newest schemas a fresh machine can install). Istio's ``v1``
+APIs change only by adding fields, so an object valid for 1.29 is valid for 1.31; a field new
+in 1.30 or 1.31 could not be checked by that tier.
 """
 
 from __future__ import annotations
 
-ISTIO_VERSION = "1.29.8"
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+ISTIO_VERSION = "1.31.1"
 """Istio release for all charts (base, istiod, gateway, cni, ztunnel)."""
 
-ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-"""The official Istio Helm chart repository."""
+ISTIO_CHART_REPOSITORY = "https://blob.istio.io/istio-release/charts"
+"""Istio's Helm repository, which holds every version (istio.io blog "An update on our move
+to AWS", 2026-08-21). The former ``istio-release.storage.googleapis.com`` bucket is removed in
+December 2026 and never held 1.31."""
+
+ISTIO_OCI_REPOSITORY = "oci://ghcr.io/istio/release/charts"
+"""The same charts as OCI artifacts; give it as ``chart_repository`` to install from there."""
+
+ISTIO_IMAGE_HUB = "docker.io/istio"
+"""Where Istio's images are published from 1.31 on. 1.30's charts default to
+``registry.istio.io``, retired in December 2026, so the hub is always passed explicitly."""
+
+ISTIO_SCHEMA_VERSION = "1.29.2"
+"""The Istio release whose CRD schemas the test suite validates emitted objects against."""
+
+MIN_V1_API_MINOR = (1, 22)
+"""The first Istio minor whose CRDs serve ``networking.istio.io/v1`` and
+``security.istio.io/v1``, the API versions every object here is emitted at."""
+
+END_OF_SUPPORT: dict[tuple[int, int], dt.date] = {
+    # Istio supports a minor until six weeks after the minor two releases later ships
+    # (istio.io/docs/releases/supported-releases/). These dates are the ones Istio's own
+    # end-of-life notices announce (istio.io/news/support/announcing-1.NN-eol/). 1.30 and 1.31
+    # have no announced date yet: they end six weeks after 1.32 and 1.33 ship.
+    (1, 27): dt.date(2026, 3, 30),
+    (1, 28): dt.date(2026, 6, 28),
+    (1, 29): dt.date(2026, 10, 12),
+}
+"""End of support per minor, for the warning on old versions. A minor older than the oldest
+listed ended before it; a newer one is current."""
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-(?:rc|beta)\.(\d+))?$")
+
+
+@dataclass(frozen=True, order=True)
+class IstioVersion:
+    """A parsed Istio release: ``X.Y.Z``, ``X.Y.Z-rc.N`` or ``X.Y.Z-beta.N``."""
+
+    major: int
+    minor: int
+    patch: int
+
+    @property
+    def minor_version(self) -> tuple[int, int]:
+        """``(major, minor)``."""
+        return (self.major, self.minor)
+
+
+def parse_istio_version(version: str) -> IstioVersion | None:
+    """The version's numbers, or ``None`` if it is not a plain release or a pre-release."""
+    match = _VERSION.match(version)
+    if match is None:
+        return None
+    return IstioVersion(int(match[1]), int(match[2]), int(match[3]))
+
+
+def version_problem(version: str) -> str | None:
+    """Why ``version`` cannot be installed by this package, or ``None`` if it can."""
+    parsed = parse_istio_version(version)
+    if parsed is None:
+        return (
+            f"is {version!r}; it must be an Istio release like {ISTIO_VERSION!r} "
+            "(or a pre-release like '1.31.0-rc.0' or '1.31.0-beta.1')"
+        )
+    if parsed.minor_version < MIN_V1_API_MINOR:
+        low = ".".join(map(str, MIN_V1_API_MINOR))
+        return (
+            f"is {version!r}, older than {low}: its CRDs lack the networking.istio.io/v1 and "
+            f"security.istio.io/v1 APIs this package emits. Use {low} or later "
+            f"(supported today: {ISTIO_VERSION})"
+        )
+    return None
+
+
+def support_warning(version: str, today: dt.date | None = None) -> str | None:
+    """A warning for a minor past its end of support, or ``None``."""
+    parsed = parse_istio_version(version)
+    if parsed is None:
+        return None
+    today = today or dt.date.today()
+    minor = parsed.minor_version
+    oldest = min(END_OF_SUPPORT)
+    if minor < oldest:
+        ended = f"ended before {END_OF_SUPPORT[oldest].isoformat()}"
+    elif minor in END_OF_SUPPORT and today > END_OF_SUPPORT[minor]:
+        ended = f"ended {END_OF_SUPPORT[minor].isoformat()}"
+    else:
+        return None
+    return (
+        f"Istio {version} is past its end of support ({minor[0]}.{minor[1]} {ended}); it "
+        f"gets no security fixes. Upgrade to {ISTIO_VERSION} (the README's 'Upgrading Istio')."
+    )

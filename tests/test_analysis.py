@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from mesh_https.analysis import CHECKS, AnalysisError, analyze, enforce
+from mesh_https.analysis import CHECKS, AnalysisError, CertificateRecord, analyze, enforce
+from mesh_https.pki import CertificateAuthority, server_certificate
 from mesh_https.testing import MockSession
 
 
@@ -213,7 +218,72 @@ def test_each_check_catches_its_mistake(mutate: Any, code: str, level: str) -> N
 
 
 def test_every_check_has_a_failing_fixture() -> None:
-    assert {code for _, code, _ in CASES} == set(CHECKS)
+    assert {code for _, code, _ in CASES} | {"MESH006"} == set(CHECKS)
+
+
+# MESH006 reads pulumi-tls certificates, not manifests.
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+
+
+def issuer_pem(hours_left: float) -> str:
+    """A real CA certificate that expires ``hours_left`` hours after NOW."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "issuer CA")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(hours=hours_left))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def leaf(validity: float, early: float, issuer: str | None = None) -> CertificateRecord:
+    inputs = {"validityPeriodHours": validity, "earlyRenewalHours": early, "caCertPem": issuer}
+    return CertificateRecord.from_inputs(
+        "tls:index/locallySignedCert:LocallySignedCert", "leaf", inputs
+    )
+
+
+@pytest.mark.parametrize(
+    ("certificate", "words"),
+    [
+        (lambda: leaf(720, 720), "no longer than its renewal window"),
+        (lambda: leaf(24, 720), "every `pulumi up` re-issues it"),
+        (lambda: leaf(2160, 720, issuer_pem(100)), "inside this certificate's 720 h renewal"),
+    ],
+)
+def test_mesh006_a_certificate_inside_its_renewal_window(certificate: Any, words: str) -> None:
+    found = analyze(good(), RELEASES, certificates=[certificate()], now=NOW)
+    assert [f.code for f in found] == ["MESH006"]
+    assert found[0].level == "warning" and words in found[0].message
+    assert found[0].resource == "LocallySignedCert leaf"
+
+
+@pytest.mark.parametrize(
+    "certificate",
+    [
+        lambda: leaf(2160, 720),
+        lambda: leaf(2160, 720, issuer_pem(2000)),
+        lambda: leaf(2160, 720, None),  # issuer made in the same update: unknown at preview
+        lambda: leaf(2160, 720, "not a certificate"),
+    ],
+)
+def test_mesh006_passes_a_certificate_that_renews_in_time(certificate: Any) -> None:
+    assert analyze(good(), RELEASES, certificates=[certificate()], now=NOW) == []
+
+
+def test_mesh006_reads_the_program_through_enforce(mesh_session: MockSession) -> None:
+    guard = enforce()
+    ca = CertificateAuthority("short", {"validity_hours": 100, "early_renewal_hours": 10})
+    server_certificate("edge", ca.issuer(), ["app.example.com"])
+    findings = mesh_session.value(guard.check())
+    assert len(findings) == 1
+    assert findings[0].startswith("WARNING MESH006 LocallySignedCert edge-cert: its issuer")
 
 
 def test_mesh_wide_policy_outside_a_custom_root() -> None:

@@ -14,7 +14,11 @@ from mesh_https import (
     KindCluster,
     ValidationError,
 )
-from mesh_https.istio_install import gateway_identity, gateway_service_values
+from mesh_https.istio_charts import (
+    CONTROL_PLANE_ANNOTATION,
+    gateway_identity,
+    gateway_service_values,
+)
 from mesh_https.testing import MockSession, RecordedResource, Recording
 
 NODE_PORT_SERVICE: Any = {"type": "NodePort", "node_ports": {"http": 30080, "https": 30443}}
@@ -26,6 +30,11 @@ def install(session: MockSession, **args: Any) -> tuple[IstioInstall, Recording]
 
 
 def release(rec: Recording, role: str) -> RecordedResource:
+    """The release of a chart (``istiod`` finds the one istiod, whatever its revision)."""
+    releases = rec.find("kubernetes:helm.sh/v3:Release")
+    if role == "istiod":
+        (found,) = [r for r in releases if r.inputs["chart"].endswith("istiod")]
+        return found
     return rec.one("kubernetes:helm.sh/v3:Release", name=f"istio-{role}")
 
 
@@ -68,7 +77,8 @@ def test_ambient_namespace_moves_cni_and_ztunnel_and_trusts_it(mesh_session: Moc
     assert release(rec, "cni").inputs["namespace"] == "kube-system"
     assert release(rec, "ztunnel").inputs["namespace"] == "kube-system"
     istiod = release(rec, "istiod").inputs["values"]
-    assert istiod["pilot"]["trustedZtunnelNamespace"] == "kube-system"
+    # The chart's documented key; `pilot.` is only a legacy alias it still copies up.
+    assert istiod["trustedZtunnelNamespace"] == "kube-system"
     # kube-system exists everywhere; it is never created (or deleted) by the stack.
     assert not rec.find(kind="Namespace", object_name="kube-system")
 
@@ -82,7 +92,7 @@ def test_every_release_is_atomic_pinned_and_bounded(mesh_session: MockSession) -
         assert r.inputs["version"] == ISTIO_VERSION
         assert r.inputs["repositoryOpts"] == {"repo": ISTIO_CHART_REPOSITORY}
         assert r.inputs.get("skipCrds") is not True, "base must install (and keep) the CRDs"
-        if r.inputs["chart"] != "gateway":
+        if r.inputs["chart"] not in ("gateway", "cni"):
             assert r.inputs["values"]["global"]["istioNamespace"] == "istio-system"
 
 
@@ -142,7 +152,9 @@ def test_revision_names_istiod_and_labels_gateway(mesh_session: MockSession) -> 
     assert istiod.inputs["name"] == "istiod-canary"
     assert istiod.inputs["values"]["revision"] == "canary"
     assert release(rec, "base").inputs["values"]["defaultRevision"] == "canary"
-    assert release(rec, "gateway").inputs["values"]["revision"] == "canary"
+    gateway = release(rec, "gateway").inputs["values"]
+    assert gateway["revision"] == "canary"
+    assert gateway["podAnnotations"] == {CONTROL_PLANE_ANNOTATION: "canary"}
     assert mesh_session.value(istio.revision) == "canary"
 
 
@@ -166,6 +178,25 @@ def test_outputs_derive_selector_account_and_principal(mesh_session: MockSession
         ("istio-ingress", {"name": "gw"}, "cluster.local", ({"istio": "gw"}, "gw")),
         ("istio-ingress", {"labels": {"istio": "x"}}, "cluster.local", ({"istio": "x"}, None)),
         ("istio-ingress", {"serviceAccount": {"name": "sa"}}, "corp.example", (None, "sa")),
+        # With create: false the chart runs the pods as `default`, or as the named account.
+        (
+            "istio-ingress",
+            {"serviceAccount": {"create": False}},
+            "cluster.local",
+            (None, "default"),
+        ),
+        (
+            "istio-ingress",
+            {"serviceAccount": {"create": False, "name": "edge"}},
+            "cluster.local",
+            (None, "edge"),
+        ),
+        (
+            "istio-ingress",
+            {"serviceAccount": {"create": True}},
+            "cluster.local",
+            (None, "istio-ingress"),
+        ),
     ],
 )
 def test_gateway_identity_follows_the_chart(
@@ -178,6 +209,16 @@ def test_gateway_identity_follows_the_chart(
     if want_account is not None:
         assert account == want_account
     assert principal == f"{trust}/ns/ns/sa/{account}"
+
+
+def test_gateway_principal_follows_a_service_account_the_chart_does_not_create(
+    mesh_session: MockSession,
+) -> None:
+    istio, _ = install(mesh_session, gateway_values={"serviceAccount": {"create": False}})
+    assert (
+        mesh_session.value(istio.gateway_principal) == "cluster.local/ns/istio-ingress/sa/default"
+    )
+    assert istio.info.gateway_service_account == "default"
 
 
 def test_trust_domain_flows_to_mesh_config_and_principal(mesh_session: MockSession) -> None:
@@ -222,8 +263,8 @@ def test_depends_on_input_reaches_the_first_children(mesh_session: MockSession) 
     ("args", "field", "words"),
     [
         ({"mode": "sidecarless"}, "mode", "'sidecar', 'ambient'"),
-        ({"version": "v1.29"}, "version", "like '1.29.2'"),
-        ({"version": "latest"}, "version", "like '1.29.2'"),
+        ({"version": "v1.29"}, "version", f"like {ISTIO_VERSION!r}"),
+        ({"version": "latest"}, "version", f"like {ISTIO_VERSION!r}"),
         ({"system_namespace": "Istio_System"}, "system_namespace", "DNS-1123 label"),
         ({"gateway_namespace": "-ingress"}, "gateway_namespace", "DNS-1123 label"),
         ({"gateway_namespace": "a" * 64}, "gateway_namespace", "DNS-1123 label"),

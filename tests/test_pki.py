@@ -199,3 +199,23 @@ def test_wildcard_when_asked_for(mesh_session: MockSession) -> None:
         x509.SubjectAlternativeName
     )
     assert sans.value.get_values_for_type(x509.DNSName) == ["*.example.com"]
+
+
+def test_the_root_is_protected_by_default_and_nothing_else(mesh_session: MockSession) -> None:
+    ca = CertificateAuthority("pki", {"intermediate": True, "mesh_ca": True})
+    server_certificate("leaf", ca.issuer(), ["app.example.com"])
+    rec = mesh_session.settle()
+    protected = sorted(r.name for r in rec if r.options.get("protect"))
+    assert protected == ["pki-root", "pki-root-key"]
+
+
+def test_protect_root_can_be_turned_off(mesh_session: MockSession) -> None:
+    CertificateAuthority("pki", {"protect_root": False})
+    assert [r.name for r in mesh_session.settle() if r.options.get("protect")] == []
+
+
+def test_protect_root_must_be_a_bool(mesh_session: MockSession) -> None:
+    with pytest.raises(ValidationError) as err:
+        CertificateAuthority("pki", {"protect_root": "false"})  # type: ignore[typeddict-item]
+    assert err.value.field == "protect_root"
+    assert len(mesh_session.settle()) == 0

@@ -231,13 +231,20 @@ def test_core_validator_is_strict() -> None:
     assert core_errors(service)
 
 
-def test_schema_versions_are_pinned_in_step_with_istio() -> None:
-    from mesh_https.versions import ISTIO_VERSION
+def test_schema_versions_are_pinned_and_declared() -> None:
+    """The schemas are Istio 1.29's (the newest a fresh machine can install), older than the
+    pinned release: versions.py and the README must say so, and the minor must not be newer."""
+    from mesh_https import versions
 
     package = json.loads((ROOT / "schemas/package.json").read_text())
     assert (
         package["dependencies"]["@kubernetes-models/istio"] == ISTIO_SCHEMA_PACKAGE.split("@")[-1]
     )
-    assert ISTIO_VERSION.rsplit(".", 1)[0] == ISTIO_SCHEMA_VERSION.rsplit(".", 1)[0], (
-        "the schemas must be for the pinned Istio minor version"
-    )
+    assert versions.ISTIO_SCHEMA_VERSION == ISTIO_SCHEMA_VERSION
+    schema = versions.parse_istio_version(ISTIO_SCHEMA_VERSION)
+    pinned = versions.parse_istio_version(versions.ISTIO_VERSION)
+    assert schema is not None and pinned is not None
+    assert schema.minor_version <= pinned.minor_version
+    minor = ".".join(ISTIO_SCHEMA_VERSION.split(".")[:2])
+    assert f"Istio {minor}" in (versions.__doc__ or "")
+    assert f"checked against Istio {minor} CRD schemas" in (ROOT / "README.md").read_text()

@@ -16,6 +16,7 @@ from conftest import ROOT
 
 from mesh_https import cli, synth
 from mesh_https.diff import compare, markdown
+from mesh_https.versions import ISTIO_VERSION
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -48,7 +49,7 @@ def test_layout_objects_releases_graph_summary(tmp_path: Path) -> None:
     assert vs["spec"]["http"][-1]["route"][0]["weight"] == 80, "integers stay integers"
     assert (out / "objects/_cluster/Namespace/demo.yaml").is_file()
     istiod = yaml.safe_load((out / "releases/istio-system/istiod.yaml").read_text())
-    assert istiod["chart"] == "istiod" and istiod["version"] == "1.29.8"
+    assert istiod["chart"] == "istiod" and istiod["version"] == ISTIO_VERSION
     assert istiod["repository"].startswith("https://")
     assert "meshConfig" in istiod["values"]
     nodes = json.loads((out / "graph.json").read_text())

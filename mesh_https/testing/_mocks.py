@@ -116,6 +116,16 @@ class MeshMocks(pulumi.runtime.Mocks):
         return self.call_results.get(args.token, {}), None
 
 
+def _alias(alias: Any) -> str:
+    """An alias as its URN, or as ``name=…,type=…`` for the parts a spec overrides."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    parts = [f"{key}={getattr(spec, key)}" for key in ("name", "type", "stack", "project")]
+    parts.append(f"parent={'none' if spec.noParent else spec.parentUrn or 'same'}")
+    return ",".join(p for p in parts if not p.endswith("="))
+
+
 def _options(request: Any) -> dict[str, Any]:
     timeouts = request.customTimeouts
     return {
@@ -125,7 +135,7 @@ def _options(request: Any) -> dict[str, Any]:
         "replace_on_changes": list(request.replaceOnChanges),
         "retain_on_delete": bool(request.retainOnDelete),
         "additional_secret_outputs": list(request.additionalSecretOutputs),
-        "aliases": [str(a) for a in request.aliasURNs],
+        "aliases": [str(a) for a in request.aliasURNs] + [_alias(a) for a in request.aliases],
         "custom_timeouts": {
             "create": timeouts.create,
             "update": timeouts.update,

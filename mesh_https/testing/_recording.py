@@ -8,6 +8,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from mesh_https.analysis import CERTIFICATE_TYPES, CertificateRecord
+
 PathKey = tuple[str | int, ...]
 
 
@@ -267,6 +269,14 @@ class Recording:
     def manifests(self) -> list[dict[str, Any]]:
         """Every Kubernetes object as the manifest it would apply (its inputs, auto-name filled)."""
         return [r.manifest() for r in self.k8s_objects()]
+
+    def certificates(self) -> list[CertificateRecord]:
+        """Every pulumi-tls certificate, for the analysis' renewal check."""
+        return [
+            CertificateRecord.from_inputs(r.type, r.name, r.inputs)
+            for r in self
+            if r.type in CERTIFICATE_TYPES
+        ]
 
     def helm_releases(self) -> list[dict[str, Any]]:
         """Every Helm release: chart, name, namespace, version, repo and values."""

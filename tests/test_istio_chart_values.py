@@ -1,0 +1,114 @@
+"""Every value we pass is one the chart it goes to reads.
+
+The key lists in ``tests/data/istio-chart-values/<minor>/`` are the value keys each chart
+documents in its ``values.yaml`` (written by ``scripts/chart_value_keys.py``). A chart ignores a
+key it does not know, silently; this test makes that loud.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mesh_https import IstioInstall, versions
+from mesh_https.testing import MockSession
+
+DATA = Path(__file__).parent / "data" / "istio-chart-values"
+
+# Keys a chart reads without listing them in values.yaml, each with where it is read.
+TEMPLATE_ONLY = {
+    "profile",  # every chart: templates/zzz_profile.yaml selects files/profile-<name>.yaml
+    "meshConfig",  # istiod: templates/configmap.yaml renders the whole MeshConfig over defaults
+}
+# gateway and ztunnel copy `global.X` to `X` (zzz_profile.yaml's "flatten globals").
+FLATTENS_GLOBALS = {"gateway", "ztunnel"}
+
+
+@cache
+def chart_keys(chart: str) -> tuple[frozenset[str], frozenset[str]]:
+    parsed = versions.parse_istio_version(versions.ISTIO_VERSION)
+    assert parsed is not None
+    data = json.loads((DATA / f"{parsed.major}.{parsed.minor}" / f"{chart}.json").read_text())
+    return frozenset(data["keys"]), frozenset(data["open_maps"])
+
+
+def paths(values: Any, prefix: str = "") -> list[str]:
+    """Dotted paths to every leaf (lists are leaves, as Helm replaces them whole)."""
+    if isinstance(values, dict) and values:
+        return [p for k, v in values.items() for p in paths(v, f"{prefix}.{k}" if prefix else k)]
+    return [prefix]
+
+
+def unknown_keys(chart: str, values: dict[str, Any]) -> list[str]:
+    keys, open_maps = chart_keys(chart)
+    unknown = []
+    for path in paths(values):
+        candidates = {path}
+        if chart in FLATTENS_GLOBALS and path.startswith("global."):
+            candidates.add(path.removeprefix("global."))
+        known = False
+        for candidate in candidates:
+            parts = candidate.split(".")
+            prefixes = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+            if candidate in keys or prefixes & (open_maps | TEMPLATE_ONLY):
+                known = True
+        if not known:
+            unknown.append(path)
+    return unknown
+
+
+def chart_of(release: dict[str, Any]) -> str:
+    return str(release["chart"]).rsplit("/", 1)[-1]
+
+
+EVERY_OPTION: list[dict[str, Any]] = [
+    {
+        "mode": "ambient",
+        "revision": "stable",
+        "ambient_namespace": "kube-system",
+        "gateway_service": {
+            "type": "NodePort",
+            "node_ports": {"http": 30080, "https": 30443},
+        },
+        "plugged_ca": {
+            "ca_cert_pem": "C",
+            "ca_key_pem": "K",
+            "root_cert_pem": "R",
+            "cert_chain_pem": "CR",
+        },
+        "trust_domain": "corp.example",
+    },
+    {
+        "revisions": [{"name": "old", "tags": ["prod"]}, {"name": "new", "tags": ["default"]}],
+        "workload_revision": "prod",
+        "gateway_service": {"type": "LoadBalancer", "annotations": {"a": "b"}},
+        "image_hub": "registry.corp.example/istio",
+    },
+]
+
+
+@pytest.mark.parametrize("args", EVERY_OPTION)
+def test_every_value_we_pass_is_documented_by_its_chart(args: dict[str, Any]) -> None:
+    with MockSession() as session:
+        IstioInstall("istio", args)  # type: ignore[arg-type]
+        rec = session.settle()
+    charts = set()
+    for release in rec.helm_releases():
+        chart = chart_of(release)
+        charts.add(chart)
+        assert unknown_keys(chart, release["values"]) == [], f"{chart} ignores these"
+    assert charts >= {"base", "istiod", "gateway"}
+
+
+def test_the_check_catches_a_key_the_chart_ignores() -> None:
+    # The slip this test exists for: cni never reads global.istioNamespace.
+    assert unknown_keys("cni", {"global": {"istioNamespace": "istio-system"}}) == [
+        "global.istioNamespace"
+    ]
+    assert unknown_keys("istiod", {"pilot": {"typo": 1}}) == ["pilot.typo"]
+    assert unknown_keys("gateway", {"podAnnotations": {"any/key": "x"}}) == []
+    assert unknown_keys("ztunnel", {"global": {"hub": "x"}}) == []
