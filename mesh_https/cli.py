@@ -60,7 +60,12 @@ def parser() -> argparse.ArgumentParser:
         description=synth.__doc__,
     )
     run.add_argument("--stack", "-s", default="dev", help="stack whose config to use (default dev)")
-    run.add_argument("--out", "-o", default="synth-out", help="output folder (replaced)")
+    run.add_argument(
+        "--out",
+        "-o",
+        default="synth-out",
+        help="output folder: new, empty, or an earlier synth output (replaced)",
+    )
     run.add_argument("-C", "--cwd", default=".", help="the Pulumi project folder (default .)")
     run.add_argument(
         "--reveal-secrets", action="store_true", help="write secret values instead of masking them"

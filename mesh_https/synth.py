@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,11 +293,69 @@ def summary_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(result: SynthResult, stack: str, out: Path, *, reveal: bool = False) -> dict[str, Any]:
-    """Write the synth output for ``result`` into ``out`` (replacing what was there)."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+MARKER = ".mesh-https-synth"
+"""The file that marks a folder as synth's output, so a later run may replace it."""
+_WRITTEN = ("objects", "releases", "graph.json", "graph.mmd", "summary.json", "summary.md")
+
+
+def check_output(out: Path, protect: Iterable[Path] = ()) -> list[Path]:
+    """Why ``out`` may not take synth's output, as a :class:`SynthError`; else what an earlier
+    synth output left there, to delete.
+
+    Refused: the current folder, a ``protect``ed folder (the project) or a folder holding
+    either; a file; a non-empty folder without synth's marker; a marked folder that also holds
+    files synth does not write.
+    """
+    target = out.resolve()
+    for keep in (Path.cwd(), *protect):
+        keep = keep.resolve()
+        if target == keep or target in keep.parents:
+            raise SynthError(
+                f"refusing to write into {out}: it is or holds {keep}, which synth must not "
+                "replace; give --out a folder of its own, e.g. synth-out"
+            )
+    if target.exists() and not target.is_dir():
+        raise SynthError(f"refusing to write into {out}: it is a file, not a folder")
+    if not target.is_dir():
+        return []
+    entries = {entry.name for entry in target.iterdir()}
+    if entries and MARKER not in entries:
+        raise SynthError(
+            f"refusing to replace {out}: it is not empty and was not written by synth (no "
+            f"{MARKER} marker); give --out a new or empty folder"
+        )
+    foreign = sorted(entries - {MARKER, *_WRITTEN})
+    if foreign:
+        raise SynthError(
+            f"refusing to replace {out}: it holds {foreign}, which synth did not write; "
+            "move them or give --out another folder"
+        )
+    return [target / name for name in sorted(entries & set(_WRITTEN))]
+
+
+def prepare_output(out: Path, protect: Iterable[Path] = ()) -> None:
+    """Make ``out`` ready for a fresh output, deleting only what synth itself wrote there."""
+    for path in check_output(out, protect):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    target = out.resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MARKER).write_text("Written by `mesh-https synth`; it replaces this folder.\n")
+
+
+def write(
+    result: SynthResult,
+    stack: str,
+    out: Path,
+    *,
+    reveal: bool = False,
+    protect: Iterable[Path] = (),
+) -> dict[str, Any]:
+    """Write the synth output for ``result`` into ``out``, replacing an earlier synth output
+    there (see :func:`prepare_output`; ``protect`` names folders never to replace)."""
+    prepare_output(out, protect)
     objects: dict[str, Any] = {}
     for resource in result.recording.k8s_objects():
         masked = mask(resource, resource.manifest(), reveal=reveal)
@@ -343,10 +401,11 @@ def synth(
     """Run the project in ``directory`` for ``stack`` and write its output to ``out``."""
     started = time.monotonic()
     project = Project.load(directory)
+    check_output(out, [project.directory])  # before the program runs: fail fast
     progress(f"running {project.main.relative_to(directory)} for stack {stack!r} (mock engine)")
     result = run_program(project, stack)
     progress(f"registered {len(result.recording)} resources in {time.monotonic() - started:.1f}s")
-    data = write(result, stack, out, reveal=reveal)
+    data = write(result, stack, out, reveal=reveal, protect=[project.directory])
     progress(
         f"wrote {sum(data['kinds'].values())} objects and the graph to {out}; "
         f"{len(result.findings)} finding(s), {len(errors(result.findings))} error(s)"

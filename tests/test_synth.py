@@ -223,3 +223,57 @@ def test_dev_stack_matches_the_golden_files(tmp_path: Path, request: pytest.Fixt
         f"synth output differs from tests/golden/dev in {differing}; "
         "if intended: scripts/test.sh tests/test_synth.py --update-golden"
     )
+
+
+# ------------------------------------------------------- synth never deletes what it did not write
+
+
+def test_synth_marks_its_output_and_replaces_only_its_own(tmp_path: Path) -> None:
+    out, _ = run_synth(tmp_path, name="marked")
+    assert (out / synth.MARKER).is_file()
+    stale = out / "objects" / "stale.yaml"
+    stale.write_text("left by an earlier run\n")
+    run_synth(tmp_path, name="marked")
+    assert not stale.exists(), "an earlier synth output is replaced whole"
+
+
+@pytest.mark.parametrize(
+    ("layout", "words"),
+    [
+        ({"notes.txt": "mine"}, "was not written by synth"),
+        (
+            {synth.MARKER: "", "summary.json": "{}", "notes.txt": "mine"},
+            "which synth did not write",
+        ),
+    ],
+)
+def test_synth_refuses_a_folder_it_did_not_write(
+    tmp_path: Path, layout: dict[str, str], words: str
+) -> None:
+    out = tmp_path / "theirs"
+    out.mkdir()
+    for name, text in layout.items():
+        (out / name).write_text(text)
+    with pytest.raises(synth.SynthError, match=words):
+        synth.synth(ROOT, "dev", out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(layout), "nothing was deleted"
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_synth_never_replaces_the_project_or_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples" / "existing-cluster", project)
+    before = sorted(p.name for p in project.iterdir())
+    for out in (project, tmp_path):
+        with pytest.raises(synth.SynthError, match="must not"):
+            synth.synth(project, "dev", out)
+    monkeypatch.chdir(project / "..")
+    assert cli.main(["synth", "--stack", "dev", "--out", ".", "-C", str(project)]) == 2
+    assert cli.main(["synth", "--stack", "dev", "--out", str(project), "-C", str(project)]) == 2
+    assert sorted(p.name for p in project.iterdir()) == before
+    file_out = tmp_path / "a-file"
+    file_out.write_text("x")
+    with pytest.raises(synth.SynthError, match="is a file"):
+        synth.synth(ROOT, "dev", file_out)
