@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import runpy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from mesh_https import ValidationError
 from mesh_https.testing import MockSession, Recording, Resolved
 
 pytest_plugins = ["mesh_https.testing.pytest_plugin"]
@@ -49,6 +52,19 @@ def run_stack_resolved(stack: str, **overrides: Any) -> tuple[Recording, dict[st
         runpy.run_path(str(ROOT / "__main__.py"))
         recording = session.settle()
         return recording, session.resolved_exports()
+
+
+def assert_refused(
+    session: MockSession, build: Callable[[], object], component: str, field: str, words: str
+) -> ValidationError:
+    """``build()`` raises the package's error for ``component``'s ``field``, saying ``words``,
+    and nothing was registered."""
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert (err.value.component, err.value.field) == (component, field)
+    assert words in str(err.value)
+    assert len(session.settle()) == 0
+    return err.value
 
 
 def pytest_addoption(parser: Any) -> None:

@@ -6,13 +6,13 @@ from typing import Any
 
 import pulumi
 import pytest
+from conftest import assert_refused
 
 from mesh_https import (
     ISTIO_CHART_REPOSITORY,
     ISTIO_VERSION,
     IstioInstall,
     KindCluster,
-    ValidationError,
 )
 from mesh_https.istio_charts import (
     CONTROL_PLANE_ANNOTATION,
@@ -300,8 +300,10 @@ def test_depends_on_input_reaches_the_first_children(mesh_session: MockSession) 
 def test_bad_input_is_rejected_before_anything_is_registered(
     mesh_session: MockSession, args: dict[str, Any], field: str, words: str
 ) -> None:
-    with pytest.raises(ValidationError) as err:
-        IstioInstall("istio", args)  # type: ignore[arg-type]
-    assert (err.value.component, err.value.field) == ("IstioInstall", field)
-    assert words in str(err.value)
-    assert len(mesh_session.settle()) == 0
+    assert_refused(
+        mesh_session,
+        lambda: IstioInstall("istio", args),  # type: ignore[arg-type]
+        "IstioInstall",
+        field,
+        words,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from conftest import assert_refused
 
 from mesh_https import IstioInstall, ValidationError, versions
 from mesh_https.istio_charts import CACERTS_ANNOTATION, CONTROL_PLANE_ANNOTATION
@@ -322,11 +323,13 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
 def test_bad_lifecycle_input_is_refused_before_anything_is_registered(
     mesh_session: MockSession, args: dict[str, Any], field: str, words: str
 ) -> None:
-    with pytest.raises(ValidationError) as err:
-        IstioInstall("istio", args)  # type: ignore[arg-type]
-    assert (err.value.component, err.value.field) == ("IstioInstall", field)
-    assert words in str(err.value)
-    assert len(mesh_session.settle()) == 0
+    assert_refused(
+        mesh_session,
+        lambda: IstioInstall("istio", args),  # type: ignore[arg-type]
+        "IstioInstall",
+        field,
+        words,
+    )
 
 
 # --------------------------------------------------------------------- CA rotation
