@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from mesh_https._values import dig
 from mesh_https.cluster import GatewayServiceArgs
+from mesh_https.contract import Rule
+from mesh_https.versions import ISTIO_CHART_REPOSITORY
 
 STATUS_PORT = 15021
 
@@ -28,6 +30,19 @@ when it starts, so a new CA must restart it."""
 
 OCI_SCHEME = "oci://"
 REPOSITORY_SCHEMES = ("https://", "http://", OCI_SCHEME)
+
+
+def _repository_problem(value: str) -> str | None:
+    if not value.startswith(REPOSITORY_SCHEMES) or not value.split("://", 1)[1].strip("/"):
+        return (
+            "it must be an https:// (or http://) Helm repository or an oci:// registry path, "
+            f"e.g. {ISTIO_CHART_REPOSITORY!r}"
+        )
+    return None
+
+
+ChartRepository = Annotated[str, Rule(_repository_problem, "a Helm repository or oci:// path")]
+"""Where charts are fetched from: an HTTP(S) Helm repository or an OCI registry path."""
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https._values import deep_merge
 from mesh_https.cluster import GatewayServiceArgs, check_ports
+from mesh_https.constraints import (
+    DnsLabel,
+    DnsSubdomain,
+    HelmReleaseName,
+    ImageHub,
+    IstioVersionText,
+    NonEmpty,
+    PositiveInt,
+    helm_release_name_problem,
+)
 from mesh_https.istio_charts import (
     CACERTS_ANNOTATION,
     CONTROL_PLANE_ANNOTATION,
-    REPOSITORY_SCHEMES,
+    ChartRepository,
     cacerts_checksum,
     chart_source,
     gateway_identity,
@@ -46,7 +57,6 @@ from mesh_https.versions import (
     ISTIO_IMAGE_HUB,
     ISTIO_VERSION,
     support_warning,
-    version_problem,
 )
 
 COMPONENT = "IstioInstall"
@@ -58,7 +68,7 @@ DEFAULT_GATEWAY_SERVICE: GatewayServiceArgs = {"type": "LoadBalancer"}
 class ChartRepositoryAuthArgs(TypedDict, total=False):
     """Credentials for a private chart mirror (``repositoryOpts`` of each release)."""
 
-    username: str
+    username: NonEmpty
     """User name for the repository or registry."""
     password: pulumi.Input[str]
     """Its password or token; kept a secret."""
@@ -70,11 +80,11 @@ class ChartRepositoryAuthArgs(TypedDict, total=False):
 class RevisionArgs(TypedDict, total=False):
     """One control-plane revision: an ``istiod-<name>`` release beside the others."""
 
-    name: str
+    name: Required[DnsLabel]
     """The revision, e.g. ``1-31-1`` (a DNS label; required)."""
-    version: str
+    version: IstioVersionText
     """The istiod chart version of this revision. Default: the install's ``version``."""
-    tags: Sequence[str]
+    tags: Sequence[DnsLabel]
     """Revision tags pointing at this revision, e.g. ``["prod"]``. Namespaces labelled
     ``istio.io/rev=<tag>`` are injected by it. The tag ``default`` also takes
     ``istio-injection=enabled`` namespaces and makes this the default revision."""
@@ -85,45 +95,45 @@ class RevisionArgs(TypedDict, total=False):
 class IstioInstallArgs(TypedDict, total=False):
     """Inputs of :class:`IstioInstall`. Every key is optional."""
 
-    version: str
+    version: IstioVersionText
     """Istio release for every chart (base, gateway, cni, ztunnel, and istiod unless a
     revision says otherwise). Default :data:`mesh_https.versions.ISTIO_VERSION`."""
-    chart_repository: str
+    chart_repository: ChartRepository
     """Where the charts are: an HTTP(S) Helm repository or an ``oci://`` registry path
     (``oci://ghcr.io/istio/release/charts``), or a private mirror of either. Default
     :data:`mesh_https.versions.ISTIO_CHART_REPOSITORY`."""
     chart_repository_auth: ChartRepositoryAuthArgs
     """Credentials and CA for a private ``chart_repository``."""
-    image_hub: str
+    image_hub: ImageHub
     """Registry of Istio's images, passed to every chart that pulls them. Default
     ``docker.io/istio``; a mirror such as ``registry.example.com/istio`` for air-gapped use."""
     mode: Literal["sidecar", "ambient"]
     """Data-plane mode. ``sidecar`` (default) or ``ambient`` (adds cni and ztunnel)."""
-    revision: str
+    revision: DnsLabel
     """One control-plane revision (``istiod-<revision>``). Default: none. For several
     revisions side by side, use ``revisions`` instead."""
     revisions: Sequence[RevisionArgs]
     """Several control-plane revisions side by side, each with its tags, for canary upgrades
     (sidecar mode). See the README's "Upgrading Istio"."""
-    workload_revision: str
+    workload_revision: DnsLabel
     """The ``istio.io/rev`` the gateway and enrolled namespaces use: a tag (recommended) or a
     revision. Exposed as :attr:`IstioInstall.revision`. Default: ``revision``, or the only
     entry of ``revisions``; required with several revisions."""
-    system_namespace: str
+    system_namespace: DnsLabel
     """Namespace of istiod and the mesh root. Default ``istio-system``."""
-    gateway_namespace: str
+    gateway_namespace: DnsLabel
     """Namespace of the ingress gateway workload. Default ``istio-ingress``."""
-    gateway_release_name: str
+    gateway_release_name: HelmReleaseName
     """Helm release name of the gateway; the chart derives the pod's ``istio`` label and the
     service account from it. Default ``istio-ingress`` (label ``istio: ingress``)."""
-    ambient_namespace: str
+    ambient_namespace: DnsLabel
     """Namespace of cni and ztunnel in ambient mode. Default: the system namespace
     (``kube-system`` on GKE and OpenShift)."""
     gateway_service: GatewayServiceArgs
     """The gateway Service; take it from ``cluster.gateway_service()``. Default LoadBalancer."""
-    trust_domain: str
+    trust_domain: DnsSubdomain
     """The mesh trust domain used in SPIFFE principals. Default ``cluster.local``."""
-    release_timeout_seconds: int
+    release_timeout_seconds: PositiveInt
     """Timeout for each Helm release to become ready. Default 600."""
     base_values: Mapping[str, Any]
     """Extra values for the ``base`` chart, laid over ours."""
@@ -201,13 +211,9 @@ def _control_plane(args: IstioInstallArgs) -> _ControlPlane:
 
 
 def _check_release_name(field_name: str, release: str) -> None:
-    if len(release) > HELM_RELEASE_NAME_LIMIT:
-        v.fail(
-            COMPONENT,
-            field_name,
-            f"gives the Helm release name {release!r}, longer than Helm's limit of "
-            f"{HELM_RELEASE_NAME_LIMIT} characters; use a shorter name",
-        )
+    problem = helm_release_name_problem(release)
+    if problem:
+        v.fail(COMPONENT, field_name, f"gives the Helm release name {release!r}; {problem}")
 
 
 def _check_revisions(args: IstioInstallArgs) -> None:
@@ -216,7 +222,6 @@ def _check_revisions(args: IstioInstallArgs) -> None:
         v.fail(c, "revisions", "cannot be combined with `revision`; list that revision here")
     if "revisions" not in args:
         if "revision" in args:
-            v.check_dns_label(c, "revision", args["revision"])
             _check_release_name("revision", f"istiod-{args['revision']}")
         if "workload_revision" in args and args["workload_revision"] != args.get("revision", ""):
             v.fail(
@@ -227,7 +232,7 @@ def _check_revisions(args: IstioInstallArgs) -> None:
             )
         return
     entries = args["revisions"]
-    if isinstance(entries, str) or not isinstance(entries, Sequence) or not entries:
+    if not entries:
         v.fail(c, "revisions", "must be a non-empty list of {name, version, tags, istiod_values}")
     if args.get("mode", "sidecar") == "ambient" and len(entries) > 1:
         v.fail(
@@ -240,23 +245,10 @@ def _check_revisions(args: IstioInstallArgs) -> None:
     tags: dict[str, str] = {}
     for i, entry in enumerate(entries):
         where = f"revisions[{i}]"
-        if not isinstance(entry, Mapping) or "name" not in entry:
-            v.fail(c, where, "must be an object with at least a `name`")
         name = entry["name"]
-        v.check_dns_label(c, f"{where}.name", name)
         _check_release_name(f"{where}.name", f"istiod-{name}")
         v.check_unique(c, f"{where}.name", name, names, "revision names")
-        if "version" in entry:
-            problem = (
-                version_problem(entry["version"]) if isinstance(entry["version"], str) else None
-            )
-            if problem or not isinstance(entry["version"], str):
-                v.fail(c, f"{where}.version", problem or "must be a version string")
-        raw_tags = entry.get("tags", [])
-        if isinstance(raw_tags, str) or not isinstance(raw_tags, Sequence):
-            v.fail(c, f"{where}.tags", f"is {raw_tags!r}; it must be a list of tag names")
-        for j, tag in enumerate(raw_tags):
-            v.check_dns_label(c, f"{where}.tags[{j}]", tag)
+        for j, tag in enumerate(entry.get("tags", [])):
             if tag in tags:
                 v.fail(
                     c,
@@ -291,61 +283,25 @@ def _check_revisions(args: IstioInstallArgs) -> None:
         )
 
 
-def validate_args(args: IstioInstallArgs) -> None:
-    """Check :class:`IstioInstall` input; raises :class:`ValidationError`."""
+def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
+    """Check :class:`IstioInstall` input against its declaration and the rules across fields;
+    raises :class:`ValidationError`. Returns the args to build from."""
     c = COMPONENT
-    v.check_choice(c, "mode", args.get("mode", "sidecar"), MODES)
-    version = args.get("version", ISTIO_VERSION)
-    if not isinstance(version, str):
-        v.fail(c, "version", f"is {version!r}; it must be a version string like {ISTIO_VERSION!r}")
-    problem = version_problem(version)
-    if problem:
-        v.fail(c, "version", problem)
-    repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
-    v.check_non_empty(c, "chart_repository", repository)
-    if not repository.startswith(REPOSITORY_SCHEMES):
-        v.fail(
-            c,
-            "chart_repository",
-            f"is {repository!r}; it must be an https:// (or http://) Helm repository or an "
-            f"oci:// registry path, e.g. {ISTIO_CHART_REPOSITORY!r}",
-        )
-    auth = args.get("chart_repository_auth", {})
-    unknown = sorted(set(auth) - set(ChartRepositoryAuthArgs.__optional_keys__))
-    if unknown:
-        v.fail(
-            c, f"chart_repository_auth.{unknown[0]}", "is not a key: username, password, ca_file"
-        )
-    v.check_image_hub(c, "image_hub", args.get("image_hub", ISTIO_IMAGE_HUB))
-    for name in ("system_namespace", "gateway_namespace", "ambient_namespace"):
-        if name in args:
-            v.check_dns_label(c, name, args.get(name))
+    args = contract.check(c, IstioInstallArgs, args)
     _check_revisions(args)
-    release = args.get("gateway_release_name", "istio-ingress")
-    v.check_dns_label(c, "gateway_release_name", release)
-    _check_release_name("gateway_release_name", release)
-    v.check_dns_subdomain(c, "trust_domain", args.get("trust_domain", "cluster.local"))
-    v.check_positive_int(c, "release_timeout_seconds", args.get("release_timeout_seconds", 600))
+    _check_release_name("gateway_release_name", args.get("gateway_release_name", "istio-ingress"))
     if args.get("mode", "sidecar") != "ambient":
         for name in ("cni_values", "ztunnel_values", "ambient_namespace"):
             if name in args:
                 v.fail(c, name, "is only used in ambient mode; set mode='ambient' or remove it")
-    if "plugged_ca" in args:
-        missing = sorted(set(PluggedCaArgs.__required_keys__) - set(args["plugged_ca"]))
-        if missing:
-            v.fail(
-                c,
-                "plugged_ca",
-                f"is missing {missing}; take it from CertificateAuthority.plugged_ca",
-            )
     service = args.get("gateway_service", DEFAULT_GATEWAY_SERVICE)
-    v.check_choice(c, "gateway_service.type", service.get("type"), ("LoadBalancer", "NodePort"))
-    if service.get("type") == "NodePort":
+    if service.get("type", "LoadBalancer") == "NodePort":
         if "node_ports" not in service:
             v.fail(c, "gateway_service.node_ports", "is missing; a NodePort gateway needs them")
         check_ports(c, "gateway_service.node_ports", service["node_ports"], node=True)
     elif "node_ports" in service:
         v.fail(c, "gateway_service.node_ports", "is only used with type 'NodePort'")
+    return args
 
 
 def warn_about_support(args: IstioInstallArgs) -> None:
@@ -397,8 +353,7 @@ class IstioInstall(pulumi.ComponentResource):
         args: IstioInstallArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or {}
-        validate_args(args)
+        args = validate_args(args)
         warn_about_support(args)
         super().__init__("mesh-https:index:IstioInstall", name, None, opts)
 

@@ -271,7 +271,7 @@ def test_depends_on_input_reaches_the_first_children(mesh_session: MockSession) 
         ({"revision": "1.29"}, "revision", "DNS-1123 label"),
         ({"gateway_release_name": "g" * 54}, "gateway_release_name", "53"),
         ({"trust_domain": "Bad Domain"}, "trust_domain", "DNS-1123 subdomain"),
-        ({"release_timeout_seconds": 0}, "release_timeout_seconds", "greater than 0"),
+        ({"release_timeout_seconds": 0}, "release_timeout_seconds", "1 or more"),
         ({"cni_values": {}}, "cni_values", "ambient mode"),
         ({"gateway_service": {"type": "ClusterIP"}}, "gateway_service.type", "'NodePort'"),
         ({"gateway_service": {"type": "NodePort"}}, "gateway_service.node_ports", "missing"),

@@ -283,8 +283,8 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
     [
         ({"revision": "a", "revisions": [{"name": "b"}]}, "revisions", "cannot be combined"),
         ({"revisions": []}, "revisions", "non-empty list"),
-        ({"revisions": "1-31-1"}, "revisions", "non-empty list"),
-        ({"revisions": [{"tags": ["prod"]}]}, "revisions[0]", "`name`"),
+        ({"revisions": "1-31-1"}, "revisions", "a single value is not a list"),
+        ({"revisions": [{"tags": ["prod"]}]}, "revisions[0].name", "is missing"),
         ({"revisions": [{"name": "A"}]}, "revisions[0].name", "DNS-1123 label"),
         ({"revisions": [{"name": "a"}, {"name": "a"}]}, "revisions[1].name", "unique"),
         (
@@ -292,7 +292,7 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
             "revisions[1].tags[0]",
             "already points at revision 'a'",
         ),
-        ({"revisions": [{"name": "a", "tags": "prod"}]}, "revisions[0].tags", "list of tag"),
+        ({"revisions": [{"name": "a", "tags": "prod"}]}, "revisions[0].tags", "list of"),
         (
             {"revisions": [{"name": "a", "tags": ["b"]}, {"name": "b"}]},
             "revisions",
@@ -310,8 +310,9 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
             "revisions",
             "ambient",
         ),
-        ({"revision": "r" * 47}, "revision", "Helm's limit of 53"),
-        ({"revisions": [{"name": "r" * 47}]}, "revisions[0].name", "Helm's limit of 53"),
+        ({"revision": "r" * 47}, "revision", "53 characters, Helm's limit"),
+        ({"revisions": [{"name": "r" * 47}]}, "revisions[0].name", "53 characters, Helm's limit"),
+        ({"revisions": [{"name": "a", "tag": []}]}, "revisions[0].tag", "did you mean 'tags'"),
         ({"chart_repository": "charts.example.com"}, "chart_repository", "oci://"),
         ({"chart_repository": "s3://bucket/charts"}, "chart_repository", "oci://"),
         ({"chart_repository_auth": {"user": "x"}}, "chart_repository_auth.user", "username"),

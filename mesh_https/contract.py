@@ -1,0 +1,390 @@
+"""The input contract: each component's ``TypedDict`` Args, enforced as declared.
+
+The declarations are the contract. From each Args type this module derives, once, a strict
+validator (pydantic v2 in strict mode, on a shadow of the declaration), so that:
+
+- no string is taken as a list, no string or number as a bool, no float as an int;
+- ``Literal`` values are enforced, and unknown keys are refused at any depth, with the
+  closest valid key suggested;
+- what the types cannot say is an :class:`Rule` in ``Annotated`` metadata, written once per
+  concept (``mesh_https.constraints``) and run wherever that type is used.
+
+Inputs come in two kinds, read off the declaration:
+
+- **value** inputs are declared ``pulumi.Input[T]``: an Output is accepted, and checked
+  against ``T`` once it is known (:func:`check` returns the args with such Outputs wrapped,
+  so a bad value fails the apply before any resource that uses it is registered);
+- **structural** inputs are everything else (namespaces, hosts, modes, names): they decide
+  which resources exist and what they are called, so an Output there is refused, naming the
+  plain fact to use instead (``Annotated[..., Plain("istio.info.mode")]``).
+
+Every failure is a :class:`~mesh_https.validation.ValidationError` naming the component, the
+field (or, through ``field_name``, the stack-config key the user typed) and what is valid.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import difflib
+import inspect
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+
+import pulumi
+import pydantic
+import pydantic_core
+import typing_extensions
+
+from mesh_https.validation import ValidationError
+
+T = TypeVar("T")
+
+Path = tuple[str | int, ...]
+"""Where in the args: keys and list positions, e.g. ``("allow", 0, "methods")``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint the type cannot say: ``check(value)`` returns what is wrong, or ``None``.
+
+    The problem reads after ``is <value>;``, e.g. ``"it must be a DNS-1123 label"``.
+    """
+
+    check: Callable[[Any], str | None]
+    description: str
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Marks a structural input with the plain fact a user should pass instead of an Output."""
+
+    alternative: str
+
+
+def field_path(path: Path) -> str:
+    """``("allow", 0, "methods")`` → ``allow[0].methods``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# ----------------------------------------------------------------------- reading declarations
+
+
+def _raw_hints(typed_dict: type) -> dict[str, Any]:
+    # pulumi.Input names "Output" as a forward reference; resolve it here.
+    return typing.get_type_hints(
+        typed_dict, localns={"Output": pulumi.Output, "T": Any}, include_extras=True
+    )
+
+
+def _hints(typed_dict: type) -> dict[str, Any]:
+    """Field types, without ``Required``/``NotRequired`` (see :func:`_required`)."""
+    hints = _raw_hints(typed_dict)
+    for key, tp in hints.items():
+        if get_origin(tp) in (typing.Required, typing.NotRequired):
+            hints[key] = get_args(tp)[0]
+    return hints
+
+
+def _required(typed_dict: type) -> set[str]:
+    """Required keys. Under postponed annotations a ``Required[...]`` is only seen here."""
+    keys = set(typed_dict.__required_keys__)  # type: ignore[attr-defined]
+    for key, tp in _raw_hints(typed_dict).items():
+        if get_origin(tp) is typing.Required:
+            keys.add(key)
+        elif get_origin(tp) is typing.NotRequired:
+            keys.discard(key)
+    return keys
+
+
+def _is_input(tp: Any) -> Any | None:
+    """``T`` if ``tp`` is ``pulumi.Input[T]`` (a union of T, Awaitable[T] and Output[T])."""
+    if get_origin(tp) is not Union:
+        return None
+    args = get_args(tp)
+    if not any(get_origin(a) is pulumi.Output or a is pulumi.Output for a in args):
+        return None
+    plain = [
+        a
+        for a in args
+        if get_origin(a) not in (pulumi.Output, collections.abc.Awaitable)
+        and a is not pulumi.Output
+    ]
+    return plain[0] if len(plain) == 1 else Union[tuple(plain)]  # noqa: UP007
+
+
+def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
+    """The type under ``Annotated``, and its metadata."""
+    metadata: list[Any] = []
+    while get_origin(tp) is Annotated:
+        tp, *extra = get_args(tp)
+        metadata.extend(extra)
+    return tp, metadata
+
+
+def is_value_input(tp: Any) -> bool:
+    """Whether a declared field type accepts an Output (``pulumi.Input[...]``)."""
+    return _is_input(_unwrap(tp)[0]) is not None
+
+
+def declared_type(args_type: Any, path: Path) -> Any:
+    """The declared type at ``path`` under ``args_type`` (``None`` if there is none)."""
+    tp: Any = args_type
+    for part in path:
+        tp = _unwrap(tp)[0]
+        tp = _is_input(tp) or tp
+        tp = _unwrap(tp)[0]
+        if typing.is_typeddict(tp):
+            tp = _hints(tp).get(str(part))
+        elif get_origin(tp) in (Sequence, list, tuple) or get_origin(tp) is typing.Sequence:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Mapping, dict) or get_origin(tp) is typing.Mapping:
+            tp = get_args(tp)[1]
+        else:
+            return None
+        if tp is None:
+            return None
+    return tp
+
+
+def describe(tp: Any) -> str:
+    """What a value of ``tp`` looks like, in words."""
+    tp, metadata = _unwrap(tp)
+    rules = [m.description for m in metadata if isinstance(m, Rule)]
+    if rules:
+        return rules[0]
+    inner = _is_input(tp)
+    if inner is not None:
+        return describe(inner) + " (or an Output of one)"
+    origin = get_origin(tp)
+    if tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false (a bool)"
+    if tp is int:
+        return "a whole number (an int)"
+    if tp is float:
+        return "a number"
+    if tp is Any:
+        return "any value"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin in (Sequence, list, tuple) or origin is typing.Sequence:
+        return f"a list of {_plural(describe(get_args(tp)[0]))} (a single value is not a list)"
+    if origin in (Mapping, dict) or origin is typing.Mapping:
+        key, value = get_args(tp)
+        return f"a mapping of {_plural(describe(key))} to {_plural(describe(value))}"
+    if typing.is_typeddict(tp):
+        return "an object with keys " + ", ".join(_hints(tp))
+    if isinstance(tp, type):
+        return f"a {tp.__name__}"
+    return str(tp)
+
+
+def _plural(text: str) -> str:
+    for article in ("a ", "an "):
+        if text.startswith(article):
+            head, _, rest = text[len(article) :].partition(" ")
+            return f"{head}s {rest}".strip() if not head.endswith("s") else text[len(article) :]
+    return text
+
+
+# -------------------------------------------------------------------- the derived validator
+
+
+def _is_deferred(value: Any) -> bool:
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def _gate(value_ok: bool, alternative: str | None) -> Any:
+    """Let an Output through a value input; refuse it on a structural one."""
+
+    def gate(value: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
+        if _is_deferred(value):
+            if value_ok:
+                return value
+            hint = (
+                f"pass the plain value instead, e.g. `{alternative}`"
+                if alternative
+                else (
+                    "pass a plain value; components expose their facts as plain values in `.info`"
+                )
+            )
+            raise pydantic_core.PydanticCustomError(
+                "structural",
+                "{problem}",
+                {
+                    "problem": f"is an Output, but this input decides "
+                    f"which resources exist or what they are called, so it must be known before "
+                    f"anything is registered; {hint}"
+                },
+            )
+        return handler(value)
+
+    return pydantic.WrapValidator(gate)
+
+
+def _rule_validator(rule: Rule) -> Any:
+    def run(value: Any) -> Any:
+        problem = rule.check(value)
+        if problem:
+            raise pydantic_core.PydanticCustomError(
+                "rule", "{problem}", {"problem": f"is {value!r}; {problem}"}
+            )
+        return value
+
+    return pydantic.AfterValidator(run)
+
+
+_STRICT = pydantic.ConfigDict(strict=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+@cache
+def _shadow_typed_dict(typed_dict: type) -> Any:
+    fields: dict[str, Any] = {}
+    for key, tp in _hints(typed_dict).items():
+        shadow = _shadow(tp, value_ok=False)
+        required = key in _required(typed_dict)
+        fields[key] = (
+            typing_extensions.Required[shadow]
+            if required
+            else (typing_extensions.NotRequired[shadow])
+        )
+    make: Any = typing_extensions.TypedDict  # the functional form, with a computed name
+    made = make(f"{typed_dict.__name__}Contract", fields)
+    made.__pydantic_config__ = _STRICT
+    return made
+
+
+def _shadow(tp: Any, *, value_ok: bool) -> Any:
+    """``tp`` as pydantic should check it: Outputs gated, rules attached, TypedDicts strict."""
+    tp, metadata = _unwrap(tp)
+    alternative = next((m.alternative for m in metadata if isinstance(m, Plain)), None)
+    validators = [_rule_validator(m) for m in metadata if isinstance(m, Rule)]
+    inner = _is_input(tp)
+    if inner is not None:
+        return _shadow(inner, value_ok=True)
+    origin = get_origin(tp)
+    base: Any
+    if typing.is_typeddict(tp):
+        base = _shadow_typed_dict(tp)
+    elif origin in (Sequence, list, tuple) or origin is typing.Sequence:
+        base = Sequence[_shadow(get_args(tp)[0], value_ok=value_ok)]  # type: ignore[misc]
+    elif origin in (Mapping, dict) or origin is typing.Mapping:
+        key, value = get_args(tp)
+        base = Mapping[_shadow(key, value_ok=False), _shadow(value, value_ok=value_ok)]  # type: ignore[misc]
+    elif origin is Literal or tp in (str, int, float, bool) or tp is Any:
+        base = tp
+    elif isinstance(tp, type):
+        base = pydantic.InstanceOf[tp]  # type: ignore[misc]
+    else:
+        base = tp
+    return Annotated[base, *validators, _gate(value_ok, alternative)]
+
+
+@cache
+def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(_shadow(tp, value_ok=False))
+
+
+def _problem(error: Mapping[str, Any], tp: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    context = error.get("ctx") or {}
+    if kind in ("rule", "structural"):
+        return str(context["problem"])
+    if kind == "extra_forbidden":
+        return ""  # worded by the caller, which knows the valid keys
+    if kind == "missing":
+        return f"is missing; it is required ({describe(tp)})"
+    return f"is {value!r} (a {type(value).__name__}); it must be {describe(tp)}"
+
+
+def _as_error(
+    component: str,
+    args_type: Any,
+    error: Mapping[str, Any],
+    field_name: Callable[[Path], str],
+    prefix: Path,
+) -> ValidationError:
+    loc: Path = (*prefix, *(p for p in error["loc"] if p != "[key]"))
+    if error["type"] == "extra_forbidden":
+        parent = _unwrap(declared_type(args_type, loc[:-1]))[0]
+        parent = _unwrap(_is_input(parent) or parent)[0]
+        valid = list(_hints(parent)) if typing.is_typeddict(parent) else []
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+        names = [field_name((*loc[:-1], k)).rsplit(".", 1)[-1] for k in valid]
+        suggestion = (
+            f"did you mean {field_name((*loc[:-1], close[0])).rsplit('.', 1)[-1]!r}? "
+            if close
+            else ""
+        )
+        return ValidationError(
+            component,
+            field_name(loc),
+            f"is not a known key; {suggestion}valid keys: {', '.join(names)}",
+        )
+    return ValidationError(
+        component, field_name(loc), _problem(error, declared_type(args_type, loc))
+    )
+
+
+def check(
+    component: str,
+    args_type: type[T],
+    args: Any,
+    *,
+    field_name: Callable[[Path], str] = field_path,
+) -> T:
+    """``args`` checked against ``args_type``; raises :class:`ValidationError` on the first
+    problem. Returns the args with each value-input Output wrapped to be checked when known.
+
+    ``field_name`` turns a path into the name the user typed (stack config keys, say).
+    """
+    if args is None:
+        args = {}
+    try:
+        _adapter(typing.cast(Any, args_type)).validate_python(args)
+    except pydantic.ValidationError as err:
+        raise _as_error(component, args_type, err.errors()[0], field_name, ()) from None
+    return typing.cast(T, _defer(component, args_type, args, (), field_name))
+
+
+def _defer(
+    component: str, args_type: Any, value: Any, path: Path, field_name: Callable[[Path], str]
+) -> Any:
+    if _is_deferred(value):
+        tp = declared_type(args_type, path) if path else args_type
+        inner = _is_input(_unwrap(tp)[0])
+        if inner is None or not _needs_check(inner):
+            return value
+
+        def when_known(known: Any) -> Any:
+            try:
+                _adapter(inner).validate_python(known)
+            except pydantic.ValidationError as err:
+                error = dict(err.errors()[0])
+                raise _as_error(component, args_type, error, field_name, path) from None
+            return known
+
+        return pulumi.Output.from_input(value).apply(when_known)
+    if isinstance(value, Mapping):
+        return {
+            k: _defer(component, args_type, v, (*path, k), field_name) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [
+            _defer(component, args_type, v, (*path, i), field_name) for i, v in enumerate(value)
+        ]
+    return value
+
+
+@cache
+def _needs_check(tp: Any) -> bool:
+    """Whether a known value of ``tp`` can be wrong (anything but ``Any``)."""
+    return _unwrap(tp)[0] is not Any
