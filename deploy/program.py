@@ -45,9 +45,9 @@ def main() -> None:
         "app",
         {
             **config.app,
-            "mode": istio.mode,
-            "revision": istio.revision,
-            "system_namespace": istio.system_namespace,
+            "mode": istio.info.mode,
+            "revision": istio.info.revision,
+            "system_namespace": istio.info.system_namespace,
             "depends_on": [istio],
         },
         opts=on_cluster,
@@ -82,8 +82,8 @@ def main() -> None:
         "mtls",
         {
             **config.mtls,
-            "system_namespace": istio.system_namespace,
-            "data_plane_mode": istio.info.mode,  # type: ignore[typeddict-item]
+            "system_namespace": istio.info.system_namespace,
+            "data_plane_mode": istio.info.mode,
             "namespaces": [config.canary["namespace"]],
             "gateway_principal": istio.gateway_principal,
             "depends_on": [istio, app_namespace],

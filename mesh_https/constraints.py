@@ -31,6 +31,9 @@ _IMAGE_HUB = re.compile(
     r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
 )
 _HTTP_METHOD = re.compile(r"^[A-Z]+$")
+_PRINCIPAL = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9]([-a-z0-9]*[a-z0-9])?/sa/[a-z0-9][-a-z0-9.]*$")
+_PRINCIPAL_PREFIX = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9-]+/(sa/[-a-z0-9.]*)?$")
+_PRINCIPAL_SUFFIX = re.compile(r"^[a-z0-9.-]*/ns/[a-z0-9-]+/sa/[a-z0-9][-a-z0-9.]*$")
 
 RETRY_ON = frozenset(
     {
@@ -184,6 +187,36 @@ def percentage_problem(value: float) -> str | None:
     return None
 
 
+def principal_problem(value: str) -> str | None:
+    """An Istio source principal: ``<trust domain>/ns/<namespace>/sa/<account>``, or Istio's
+    single-``*`` forms: ``*``, a prefix (``…/sa/*``) or a suffix (``*/ns/web/sa/frontend``)."""
+    if value == "*":
+        return None
+    if value.count("*") > 1:
+        valid = False
+    elif value.endswith("*"):
+        valid = bool(_PRINCIPAL_PREFIX.match(value[:-1]))
+    elif value.startswith("*"):
+        valid = bool(_PRINCIPAL_SUFFIX.match(value[1:]))
+    else:
+        valid = "*" not in value and bool(_PRINCIPAL.match(value))
+    if valid:
+        return None
+    return (
+        "a principal looks like 'cluster.local/ns/<namespace>/sa/<account>' (no 'spiffe://'; "
+        "one '*' at most, at the start or the end)"
+    )
+
+
+def request_path_problem(value: str) -> str | None:
+    """An AuthorizationPolicy path: exact, ``/prefix*`` or ``*suffix``, one ``*`` at most."""
+    if not value.startswith(("/", "*")) or value.count("*") > 1:
+        return "paths start with '/' (or '*' for a suffix match), with one '*' at most"
+    if "*" in value and not (value.startswith("*") or value.endswith("*")):
+        return "a '*' may only start or end a path"
+    return None
+
+
 def _range(low: int, high: int | None = None) -> Rule:
     def check(value: int) -> str | None:
         if value < low or (high is not None and value > high):
@@ -244,6 +277,8 @@ NonEmpty = Annotated[str, Rule(_nonempty, "a non-empty string")]
 IstioVersionText = Annotated[str, Rule(_version, f"an Istio release like {ISTIO_VERSION!r}")]
 ImageHub = Annotated[str, Rule(_image_hub, "a registry and path like 'docker.io/istio'")]
 HttpMethod = Annotated[str, Rule(_method, "an HTTP method like 'GET'")]
+Principal = Annotated[str, Rule(principal_problem, "a principal like 'cluster.local/ns/a/sa/b'")]
+RequestPath = Annotated[str, Rule(request_path_problem, "a path like '/api/*'")]
 
 __all__ = [
     "RETRY_ON",
@@ -266,6 +301,8 @@ __all__ = [
     "Plain",
     "Port",
     "PositiveInt",
+    "Principal",
     "Regex",
+    "RequestPath",
     "RetryOn",
 ]

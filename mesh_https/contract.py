@@ -268,7 +268,7 @@ def _shadow(tp: Any, *, value_ok: bool) -> Any:
     validators = [_rule_validator(m) for m in metadata if isinstance(m, Rule)]
     inner = _is_input(tp)
     if inner is not None:
-        return _shadow(inner, value_ok=True)
+        return _shadow(Annotated[inner, *metadata] if metadata else inner, value_ok=True)
     origin = get_origin(tp)
     base: Any
     if typing.is_typeddict(tp):

@@ -161,7 +161,7 @@ class IstioInfo:
     The same facts are the component's Outputs; other components' validation reads these.
     """
 
-    mode: str
+    mode: Literal["sidecar", "ambient"]
     revision: str
     """The ``istio.io/rev`` workloads use (a tag or a revision; ``""`` for the default)."""
     version: str

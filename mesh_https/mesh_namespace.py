@@ -10,38 +10,77 @@ not changed by a label: restart them after enrolling an existing namespace.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Annotated, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https.constraints import (
+    DnsLabel,
+    LabelKey,
+    LabelValue,
+    Plain,
+    dns_label_problem,
+    label_value_problem,
+)
+from mesh_https.contract import Rule
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 
 COMPONENT = "MeshNamespace"
 
 
-class MeshNamespaceArgs(TypedDict, total=False):
-    """Inputs of :class:`MeshNamespace`; ``mode`` and ``system_namespace`` come from
-    ``IstioInstall``'s outputs."""
+def _revision_problem(value: str) -> str | None:
+    # "" is the default revision; anything else is a label value naming a revision or tag.
+    return label_value_problem(value) if value else None
 
-    namespace: str
+
+RevisionLabel = Annotated[str, Rule(_revision_problem, "a revision or tag")]
+
+
+def _egress_problem(value: str) -> str | None:
+    namespace, _, host = value.partition("/")
+    if not namespace or not host:
+        return "use '<namespace>/<host>', e.g. 'istio-system/*' or './*'"
+    return None
+
+
+class MeshNamespaceArgs(TypedDict, total=False):
+    """Inputs of :class:`MeshNamespace`; ``mode``, ``revision`` and ``system_namespace`` come
+    from ``IstioInstall.info`` (plain values: they decide the namespace's labels)."""
+
+    namespace: DnsLabel
     """The namespace's name. Default: the resource name."""
-    mode: pulumi.Input[str]
-    """``sidecar`` or ``ambient``: ``IstioInstall.mode``. Default ``sidecar``."""
-    revision: pulumi.Input[str]
-    """Control-plane revision: ``IstioInstall.revision``. Default ``""`` (the default one)."""
-    system_namespace: pulumi.Input[str]
-    """The mesh root namespace: ``IstioInstall.system_namespace``. Default ``istio-system``."""
+    mode: Annotated[Literal["sidecar", "ambient"], Plain("istio.info.mode")]
+    """``sidecar`` or ``ambient``: ``IstioInstall.info.mode``. Default ``sidecar``."""
+    revision: Annotated[
+        str, Rule(_revision_problem, "a revision or tag"), Plain("istio.info.revision")
+    ]
+    """The revision or tag to join: ``IstioInstall.info.revision``. Default ``""`` (the
+    default one)."""
+    system_namespace: Annotated[DnsLabel, Plain("istio.info.system_namespace")]
+    """The mesh root namespace: ``IstioInstall.info.system_namespace``. Default
+    ``istio-system``."""
     scope_sidecar: bool
     """Also create a ``Sidecar`` named ``default`` that limits the namespace's proxies to its
     own services and the system namespace (Istio's advice at scale). Default ``False``."""
-    extra_egress_hosts: Sequence[str]
+    extra_egress_hosts: Sequence[Annotated[str, Rule(_egress_problem, "'<namespace>/<host>'")]]
     """With ``scope_sidecar``: more ``<namespace>/<host>`` entries the proxies may reach."""
-    labels: Mapping[str, str]
+    labels: Mapping[LabelKey, LabelValue]
     """More labels for the namespace."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the ``IstioInstall``, so the injector runs before pods start."""
+
+
+@dataclass(frozen=True)
+class MeshNamespaceInfo:
+    """The namespace's facts as plain values, for other components' structural inputs."""
+
+    namespace: str
+    mode: str
+    revision: str
 
 
 def enrolment_labels(mode: str, revision: str) -> dict[str, str]:
@@ -53,20 +92,29 @@ def enrolment_labels(mode: str, revision: str) -> dict[str, str]:
     return {"istio-injection": "enabled"}
 
 
-def validate_args(name: str, args: MeshNamespaceArgs) -> None:
-    """Check :class:`MeshNamespace` input; raises :class:`ValidationError`."""
+def validate_args(name: str, args: MeshNamespaceArgs | None) -> MeshNamespaceArgs:
+    """Check :class:`MeshNamespace` input; raises :class:`ValidationError`. Returns the args
+    to build from."""
     c = COMPONENT
-    v.check_dns_label(c, "namespace", args.get("namespace", name))
-    v.check_choice(c, "mode", args.get("mode", "sidecar"), ("sidecar", "ambient"))
+    args = contract.check(c, MeshNamespaceArgs, args)
+    namespace = args.get("namespace", name)
+    if "namespace" not in args:
+        problem = dns_label_problem(namespace)
+        if problem:
+            v.fail(c, "namespace", f"is {namespace!r} (the resource name); {problem}")
+    if namespace in (args.get("system_namespace", "istio-system"), "kube-system"):
+        v.fail(
+            c,
+            "namespace",
+            f"is {namespace!r}, a system namespace; applications get a namespace of their own",
+        )
     reserved = {"istio-injection", "istio.io/rev", "istio.io/dataplane-mode"}
     for key in args.get("labels", {}):
         if key in reserved:
             v.fail(c, f"labels.{key}", "is set by the component from mode and revision; remove it")
     if "extra_egress_hosts" in args and not args.get("scope_sidecar", False):
         v.fail(c, "extra_egress_hosts", "only applies with scope_sidecar=True")
-    for i, host in enumerate(args.get("extra_egress_hosts", [])):
-        if not isinstance(host, str) or "/" not in host:
-            v.fail(c, f"extra_egress_hosts[{i}]", f"is {host!r}; use '<namespace>/<host>'")
+    return args
 
 
 class MeshNamespace(pulumi.ComponentResource):
@@ -83,14 +131,19 @@ class MeshNamespace(pulumi.ComponentResource):
         args: MeshNamespaceArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or {}
-        validate_args(name, args)
+        args = validate_args(name, args)
         super().__init__("mesh-https:index:MeshNamespace", name, None, opts)
         namespace = args.get("namespace", name)
         after = list(args.get("depends_on", []))
-        extra = dict(args.get("labels", {}))
-        labels = pulumi.Output.all(args.get("mode", "sidecar"), args.get("revision", "")).apply(
-            lambda mr: dict(sorted({**MANAGED_LABELS, **extra, **enrolment_labels(*mr)}.items()))
+        mode, revision = args.get("mode", "sidecar"), args.get("revision", "")
+        labels = dict(
+            sorted(
+                {
+                    **MANAGED_LABELS,
+                    **args.get("labels", {}),
+                    **enrolment_labels(mode, revision),
+                }.items()
+            )
         )
         self.resource = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -99,18 +152,17 @@ class MeshNamespace(pulumi.ComponentResource):
         )
         if args.get("scope_sidecar", False):
             system = args.get("system_namespace", "istio-system")
-            hosts = pulumi.Output.from_input(system).apply(
-                lambda root: ["./*", f"{root}/*", *sorted(args.get("extra_egress_hosts", []))]
-            )
+            hosts = ["./*", f"{system}/*", *sorted(args.get("extra_egress_hosts", []))]
             istio_object(
                 f"{name}-sidecar",
                 "Sidecar",
                 "default",
                 namespace,
-                hosts.apply(lambda h: {"egress": [{"hosts": h}]}),
+                {"egress": [{"hosts": hosts}]},
                 parent=self,
                 depends_on=[self.resource, *after],
             )
+        self.info = MeshNamespaceInfo(namespace=namespace, mode=mode, revision=revision)
         self.namespace = self.resource.metadata.apply(lambda m: m["name"])
-        self.labels = labels
+        self.labels = pulumi.Output.from_input(labels)
         self.register_outputs({"namespace": self.namespace, "labels": self.labels})

@@ -15,49 +15,59 @@ a host that already has a DestinationRule (a ``CanaryRoute`` has ``tls_mode`` fo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
 
+from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https.constraints import (
+    DnsLabel,
+    DnsSubdomain,
+    Hostname,
+    LabelKey,
+    LabelValue,
+    Plain,
+    Port,
+    Principal,
+    RequestPath,
+)
 from mesh_https.istio_objects import istio_object
 
 COMPONENT = "StrictMtls"
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
-_PRINCIPAL = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9]([-a-z0-9]*[a-z0-9])?/sa/[a-z0-9][-a-z0-9.]*$")
-_PRINCIPAL_PREFIX = re.compile(r"^[a-z0-9.-]+/ns/[a-z0-9-]+/(sa/[-a-z0-9.]*)?$")
-_PRINCIPAL_SUFFIX = re.compile(r"^[a-z0-9.-]*/ns/[a-z0-9-]+/sa/[a-z0-9][-a-z0-9.]*$")
+HttpMethodName = Literal[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"
+]
 
 
 class AllowRuleArgs(TypedDict, total=False):
     """Who else may call a protected namespace; give principals, namespaces or both."""
 
-    name: str
+    name: Required[DnsLabel]
     """Names the AuthorizationPolicy (``allow-<name>``). Required."""
-    principals: Sequence[str]
+    principals: Sequence[Principal]
     """SPIFFE principals, ``<trust domain>/ns/<namespace>/sa/<service account>``."""
-    namespaces: Sequence[str]
+    namespaces: Sequence[DnsLabel]
     """Source namespaces (any workload in them)."""
-    paths: Sequence[str]
+    paths: Sequence[RequestPath]
     """Narrow to these request paths (``/api/*`` prefix or ``*.js`` suffix allowed)."""
-    methods: Sequence[str]
+    methods: Sequence[HttpMethodName]
     """Narrow to these HTTP methods."""
-    to_namespaces: Sequence[str]
+    to_namespaces: Sequence[DnsLabel]
     """Protected namespaces this rule applies to. Default: all of them."""
 
 
 class PortExceptionArgs(TypedDict, total=False):
     """A named, explicit port that is not STRICT, for selected workloads."""
 
-    name: str
+    name: Required[DnsSubdomain]
     """Names the PeerAuthentication. Required."""
-    namespace: str
+    namespace: Required[DnsLabel]
     """Where the workloads are. Required."""
-    selector: Mapping[str, str]
+    selector: Required[Mapping[LabelKey, LabelValue]]
     """Workload labels (Istio applies port-level mTLS only with a selector). Required."""
-    port: int
+    port: Required[Port]
     """The workload (container) port. Required."""
     mode: Literal["PERMISSIVE", "DISABLE"]
     """``PERMISSIVE`` (plaintext also accepted) or ``DISABLE`` (sidecar mode only)."""
@@ -65,16 +75,16 @@ class PortExceptionArgs(TypedDict, total=False):
 
 class StrictMtlsArgs(TypedDict, total=False):
     """Inputs of :class:`StrictMtls`. Take ``system_namespace``, ``gateway_principal`` and
-    ``data_plane_mode`` from ``IstioInstall`` (``.system_namespace``, ``.gateway_principal``,
-    ``.info.mode``)."""
+    ``data_plane_mode`` from ``IstioInstall.info`` (plain values); only ``gateway_principal``
+    may also be an Output."""
 
-    system_namespace: pulumi.Input[str]
+    system_namespace: Annotated[DnsLabel, Plain("istio.info.system_namespace")]
     """The mesh root namespace. Default ``istio-system``."""
-    data_plane_mode: Literal["sidecar", "ambient"]
+    data_plane_mode: Annotated[Literal["sidecar", "ambient"], Plain("istio.info.mode")]
     """The install's mode: ambient has no DISABLE. Default ``sidecar``."""
     mesh_wide: bool
     """Create the mesh-wide ``default`` PeerAuthentication. Default ``True``."""
-    namespaces: Sequence[str]
+    namespaces: Sequence[Annotated[DnsLabel, Plain("the namespace's name, as a string")]]
     """Protected namespaces: each gets a PeerAuthentication and the AuthorizationPolicies."""
     per_namespace: bool
     """Give each protected namespace its own ``default`` PeerAuthentication, so it stays
@@ -85,55 +95,25 @@ class StrictMtlsArgs(TypedDict, total=False):
     """Allow ``peer_mode="PERMISSIVE"`` while workloads are being moved into the mesh."""
     port_exceptions: Sequence[PortExceptionArgs]
     """Named ports that are not STRICT, for selected workloads."""
-    gateway_principal: pulumi.Input[str]
+    gateway_principal: pulumi.Input[Principal]
     """The ingress gateway's principal; allowed into every protected namespace."""
     allow: Sequence[AllowRuleArgs]
     """ALLOW rules for callers besides the gateway, per protected namespace."""
     authorization: bool
     """Create the AuthorizationPolicies (baseline and ALLOWs). Default ``True``."""
-    istio_mutual_hosts: Sequence[str]
+    istio_mutual_hosts: Sequence[Hostname]
     """Hosts (FQDNs) that get an explicit ``ISTIO_MUTUAL`` DestinationRule; see the module."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the ``IstioInstall`` (CRDs and webhook)."""
 
 
-def check_principal(component: str, field: str, value: Any) -> None:
-    """``<trust domain>/ns/<namespace>/sa/<account>``, or Istio's single-``*`` forms: ``*``,
-    a prefix (``cluster.local/ns/web/sa/*``) or a suffix (``*/ns/web/sa/frontend``)."""
-    if value is None or not v.is_known(value) or value == "*":
-        return
-    if not isinstance(value, str) or value.count("*") > 1:
-        valid = False
-    elif value.endswith("*"):
-        valid = bool(_PRINCIPAL_PREFIX.match(value[:-1]))
-    elif value.startswith("*"):
-        valid = bool(_PRINCIPAL_SUFFIX.match(value[1:]))
-    else:
-        valid = "*" not in value and bool(_PRINCIPAL.match(value))
-    if not valid:
-        v.fail(
-            component,
-            field,
-            f"is {value!r}; a principal looks like 'cluster.local/ns/<namespace>/sa/<account>' "
-            "(no 'spiffe://'; one '*' at most, at the start or the end)",
-        )
-
-
-def validate_args(args: StrictMtlsArgs) -> None:
-    """Check :class:`StrictMtls` input; raises :class:`ValidationError`."""
+def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
+    """Check :class:`StrictMtls` input against its declaration and the rules across fields;
+    raises :class:`ValidationError`. Returns the args to build from."""
     c = COMPONENT
+    args = contract.check(c, StrictMtlsArgs, args)
     ambient = args.get("data_plane_mode", "sidecar") == "ambient"
-    v.check_choice(
-        c, "data_plane_mode", args.get("data_plane_mode", "sidecar"), ("sidecar", "ambient")
-    )
-    mode: str = args.get("peer_mode", "STRICT")
-    if mode == "DISABLE":
-        reason = (
-            "ambient mode does not support DISABLE" if ambient else "use a named port exception"
-        )
-        v.fail(c, "peer_mode", f"is 'DISABLE'; {reason}")
-    v.check_choice(c, "peer_mode", mode, ("STRICT", "PERMISSIVE"))
-    if mode == "PERMISSIVE" and not args.get("migration", False):
+    if args.get("peer_mode", "STRICT") == "PERMISSIVE" and not args.get("migration", False):
         v.fail(
             c,
             "peer_mode",
@@ -141,31 +121,32 @@ def validate_args(args: StrictMtlsArgs) -> None:
             "deliberate, temporary step",
         )
     namespaces = list(args.get("namespaces", []))
-    for i, ns in enumerate(namespaces):
-        v.check_dns_label(c, f"namespaces[{i}]", ns)
     if len(set(namespaces)) != len(namespaces):
         v.fail(c, "namespaces", f"repeats a namespace: {namespaces}")
-    if isinstance(args.get("system_namespace"), str) and args["system_namespace"] in namespaces:
-        v.fail(c, "namespaces", "includes the system namespace; mesh_wide covers it")
+    if args.get("system_namespace", "istio-system") in namespaces:
+        v.fail(
+            c,
+            "namespaces",
+            "includes the mesh's root namespace; its allow-nothing policy would deny the whole "
+            "mesh, and mesh_wide covers it",
+        )
+    principal = args.get("gateway_principal")
+    gateway_ns = principal.split("/ns/")[1].split("/")[0] if isinstance(principal, str) else None
+    if gateway_ns in namespaces:
+        v.fail(
+            c,
+            "namespaces",
+            f"includes {gateway_ns!r}, the ingress gateway's namespace; its allow-nothing policy "
+            "would refuse every request to the gateway",
+        )
     if not args.get("mesh_wide", True) and not namespaces:
         v.fail(c, "namespaces", "is empty and mesh_wide is False: nothing would be protected")
-    check_principal(c, "gateway_principal", args.get("gateway_principal"))
     names = {"ingress-gateway"}  # the gateway's own rule is `allow-ingress-gateway`
     for i, rule in enumerate(args.get("allow", [])):
         field = f"allow[{i}]"
-        v.check_dns_label(c, f"{field}.name", rule.get("name"))
         v.check_unique(c, f"{field}.name", rule["name"], names, "rule names")
         if not rule.get("principals") and not rule.get("namespaces"):
             v.fail(c, field, "allows no one; give principals, namespaces or both")
-        for j, principal in enumerate(rule.get("principals", [])):
-            check_principal(c, f"{field}.principals[{j}]", principal)
-        for j, ns in enumerate(rule.get("namespaces", [])):
-            v.check_dns_label(c, f"{field}.namespaces[{j}]", ns)
-        for j, method in enumerate(rule.get("methods", [])):
-            v.check_choice(c, f"{field}.methods[{j}]", method, HTTP_METHODS)
-        for j, path in enumerate(rule.get("paths", [])):
-            if not isinstance(path, str) or not (path.startswith("/") or path.startswith("*")):
-                v.fail(c, f"{field}.paths[{j}]", f"is {path!r}; paths start with '/' (or '*')")
         if ambient and (rule.get("paths") or rule.get("methods")):
             v.fail(
                 c,
@@ -179,28 +160,16 @@ def validate_args(args: StrictMtlsArgs) -> None:
     exception_names: set[str] = set()
     for i, exc in enumerate(args.get("port_exceptions", [])):
         field = f"port_exceptions[{i}]"
-        v.check_dns_subdomain(c, f"{field}.name", exc.get("name"))
         v.check_unique(c, f"{field}.name", exc["name"], exception_names, "exception names")
-        v.check_dns_label(c, f"{field}.namespace", exc.get("namespace"))
-        if not exc.get("selector"):
+        if not exc["selector"]:
             v.fail(
                 c,
                 f"{field}.selector",
-                "is missing; Istio applies port-level mTLS only with a selector",
+                "is empty; Istio applies port-level mTLS only with a selector",
             )
-        v.check_port(c, f"{field}.port", exc.get("port"))
-        exc_mode = exc.get("mode", "PERMISSIVE")
-        if exc_mode == "DISABLE" and ambient:
+        if exc.get("mode", "PERMISSIVE") == "DISABLE" and ambient:
             v.fail(c, f"{field}.mode", "is 'DISABLE'; ambient mode does not support DISABLE")
-        v.check_choice(c, f"{field}.mode", exc_mode, ("PERMISSIVE", "DISABLE"))
-    for i, host in enumerate(args.get("istio_mutual_hosts", [])):
-        v.check_dns_subdomain(c, f"istio_mutual_hosts[{i}]", host)
-        if "." not in host:
-            v.fail(
-                c,
-                f"istio_mutual_hosts[{i}]",
-                f"is {host!r}; give the FQDN (name.ns.svc.cluster.local)",
-            )
+    return args
 
 
 def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
@@ -234,10 +203,10 @@ class StrictMtls(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: StrictMtlsArgs,
+        args: StrictMtlsArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_args(args)
+        args = validate_args(args)
         super().__init__("mesh-https:index:StrictMtls", name, None, opts)
         after = list(args.get("depends_on", []))
         mode = args.get("peer_mode", "STRICT")

@@ -28,8 +28,8 @@ def test_namespace_follows_istio_install_outputs(mesh_session: MockSession) -> N
     ns = MeshNamespace(
         "apps",
         {
-            "mode": istio.mode,
-            "revision": istio.revision,
+            "mode": istio.info.mode,
+            "revision": istio.info.revision,
             "labels": {"team": "a"},
             "depends_on": [istio],
         },
@@ -46,7 +46,7 @@ def test_namespace_follows_istio_install_outputs(mesh_session: MockSession) -> N
 
 def test_ambient_namespace(mesh_session: MockSession) -> None:
     istio = IstioInstall("istio", {"mode": "ambient"})
-    MeshNamespace("apps", {"mode": istio.mode})
+    MeshNamespace("apps", {"mode": istio.info.mode})
     labels = mesh_session.settle().one(kind="Namespace", object_name="apps").metadata["labels"]
     assert labels["istio.io/dataplane-mode"] == "ambient"
     assert "istio-injection" not in labels
