@@ -9,25 +9,58 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
 
+from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https.constraints import (
+    DnsLabel,
+    DnsSubdomain,
+    Duration,
+    ExportTo,
+    HeaderName,
+    Hostname,
+    LabelKey,
+    LabelValue,
+    NonEmpty,
+    NonNegativeInt,
+    Percentage,
+    Plain,
+    Port,
+    PositiveInt,
+    Regex,
+    RetryOn,
+    dns_label_problem,
+    dns_subdomain_problem,
+    duration_seconds,
+    int_range,
+)
+from mesh_https.contract import Rule
 from mesh_https.istio_objects import istio_object
 
 COMPONENT = "CanaryRoute"
-LB_SIMPLE = ("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM")
+
+
+def _gateway_ref_problem(value: str) -> str | None:
+    namespace, _, name = value.partition("/")
+    if not name or dns_label_problem(namespace) or dns_label_problem(name):
+        return "it must be '<namespace>/<name>' of a Gateway; take it from HttpsGateway"
+    return None
+
+
+GatewayRef = Annotated[str, Rule(_gateway_ref_problem, "'<namespace>/<gateway name>'")]
 
 
 class SubsetArgs(TypedDict):
     """One version of the service."""
 
-    name: str
+    name: DnsLabel
     """Subset name, e.g. ``v1``."""
-    labels: Mapping[str, str]
+    labels: Mapping[LabelKey, LabelValue]
     """Pod labels that select this version, e.g. ``{"version": "v1"}``."""
-    weight: int
+    weight: NonNegativeInt
     """Share of default traffic, a whole number; all weights sum to 100."""
 
 
@@ -36,16 +69,16 @@ class StringMatchArgs(TypedDict, total=False):
 
     exact: str
     """The whole value equals this."""
-    prefix: str
-    """The value starts with this."""
-    regex: str
+    prefix: NonEmpty
+    """The value starts with this (Istio refuses an empty prefix)."""
+    regex: Regex
     """The value matches this RE2 regular expression."""
 
 
 class CookieMatchArgs(TypedDict):
     """A cookie that must be present with this value."""
 
-    name: str
+    name: NonEmpty
     """Cookie name."""
     value: str
     """Cookie value that must match exactly."""
@@ -54,46 +87,46 @@ class CookieMatchArgs(TypedDict):
 class MatchRouteArgs(TypedDict, total=False):
     """Requests matching every given condition go to ``subset``."""
 
-    name: str
+    name: Required[DnsLabel]
     """Route name (required), shown in the route table and Envoy stats."""
-    subset: str
+    subset: Required[DnsLabel]
     """The subset matching requests go to (required)."""
-    headers: Mapping[str, StringMatchArgs]
+    headers: Mapping[HeaderName, StringMatchArgs]
     """Header name (lowercase) → match."""
     cookie: CookieMatchArgs
     """A cookie name and value."""
     path: StringMatchArgs
     """Path match: ``exact`` or ``prefix``."""
-    query_params: Mapping[str, StringMatchArgs]
+    query_params: Mapping[NonEmpty, StringMatchArgs]
     """Query parameter → ``exact`` or ``regex`` (Istio has no prefix match here)."""
 
 
 class RetriesArgs(TypedDict, total=False):
     """Retry policy of every route."""
 
-    attempts: int
+    attempts: Required[NonNegativeInt]
     """Retries per request (required)."""
-    per_try_timeout: str
+    per_try_timeout: Duration
     """Timeout of each try, e.g. ``2s``."""
-    retry_on: Sequence[str]
+    retry_on: Sequence[RetryOn]
     """Conditions, e.g. ``["5xx", "connect-failure", "reset"]``."""
 
 
 class DelayArgs(TypedDict):
     """A fixed delay injected into a share of requests."""
 
-    fixed_delay: str
+    fixed_delay: Duration
     """How long, e.g. ``5s``."""
-    percentage: float
+    percentage: Percentage
     """Share of requests delayed, above 0 and at most 100."""
 
 
 class AbortArgs(TypedDict):
     """An HTTP error returned for a share of requests."""
 
-    http_status: int
+    http_status: Annotated[int, int_range(200, 599)]
     """The status returned, 200-599."""
-    percentage: float
+    percentage: Percentage
     """Share of requests aborted, above 0 and at most 100."""
 
 
@@ -109,9 +142,9 @@ class FaultArgs(TypedDict, total=False):
 class MirrorArgs(TypedDict):
     """Copy a share of live traffic to a subset (responses are discarded)."""
 
-    subset: str
+    subset: DnsLabel
     """The subset that receives the copies; not one taking 100%."""
-    percentage: float
+    percentage: Percentage
     """Share of requests copied, above 0 and at most 100."""
 
 
@@ -120,67 +153,67 @@ class LoadBalancerArgs(TypedDict, total=False):
 
     simple: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
     """``ROUND_ROBIN``, ``LEAST_REQUEST`` or ``RANDOM``."""
-    consistent_hash_header: str
+    consistent_hash_header: HeaderName
     """Hash on this request header (sticky by header)."""
-    consistent_hash_cookie: str
+    consistent_hash_cookie: NonEmpty
     """Hash on this cookie (sticky sessions)."""
-    cookie_ttl: str
+    cookie_ttl: Duration
     """With ``consistent_hash_cookie``: the cookie's TTL, e.g. ``3600s``."""
 
 
 class ConnectionPoolArgs(TypedDict, total=False):
     """Connection pool limits per upstream host."""
 
-    max_connections: int
+    max_connections: PositiveInt
     """TCP: most connections to one host."""
-    connect_timeout: str
+    connect_timeout: Duration
     """TCP: connection timeout, e.g. ``1s``."""
-    http1_max_pending_requests: int
+    http1_max_pending_requests: PositiveInt
     """HTTP: most requests queued for a connection."""
-    http2_max_requests: int
+    http2_max_requests: PositiveInt
     """HTTP: most active requests to the service."""
-    max_requests_per_connection: int
+    max_requests_per_connection: PositiveInt
     """HTTP: requests per connection before it is closed."""
-    max_retries: int
+    max_retries: PositiveInt
     """HTTP: most outstanding retries to the service."""
 
 
 class OutlierDetectionArgs(TypedDict, total=False):
     """Circuit breaking: eject hosts that keep failing."""
 
-    consecutive_5xx_errors: int
+    consecutive_5xx_errors: PositiveInt
     """5xx responses in a row that eject a host."""
-    interval: str
+    interval: Duration
     """How often hosts are analysed, e.g. ``10s``."""
-    base_ejection_time: str
+    base_ejection_time: Duration
     """Minimum ejection time, e.g. ``30s``."""
-    max_ejection_percent: int
+    max_ejection_percent: Annotated[int, int_range(0, 100)]
     """Most of the hosts that may be ejected, 0-100."""
 
 
 class GatewayRouteArgs(TypedDict):
     """A gateway to bind: take it from ``HttpsGateway.route_target()``."""
 
-    ref: pulumi.Input[str]
+    ref: pulumi.Input[GatewayRef]
     """``<namespace>/<name>`` of the Gateway."""
-    hosts: Sequence[str]
+    hosts: Sequence[Hostname]
     """The hosts the Gateway serves."""
 
 
 class CanaryRouteArgs(TypedDict, total=False):
     """Inputs of :class:`CanaryRoute`: ``host``, ``namespace`` and ``subsets`` are required."""
 
-    host: str
+    host: Required[DnsSubdomain]
     """The service: a short name (``reviews``) or an FQDN (``reviews.shop.svc.cluster.local``)."""
-    namespace: str
+    namespace: Required[Annotated[DnsLabel, Plain("the namespace's name, as a string")]]
     """Namespace of the service and of the two objects."""
-    port: int
+    port: Port
     """The service port to route to. Default: the service's only port."""
-    subsets: Sequence[SubsetArgs]
+    subsets: Required[Sequence[SubsetArgs]]
     """The versions and their integer weights (sum 100)."""
     gateways: Sequence[GatewayRouteArgs]
     """Gateways whose traffic to ``external_hosts`` this route takes."""
-    external_hosts: Sequence[str]
+    external_hosts: Sequence[Hostname]
     """Hosts served through ``gateways``; each must be one of their hosts."""
     mesh: bool
     """Also route in-mesh traffic to the service (the ``mesh`` gateway). Default ``True``."""
@@ -188,7 +221,7 @@ class CanaryRouteArgs(TypedDict, total=False):
     """Match routes, tried in order, ahead of the weighted default."""
     retries: RetriesArgs
     """Retry policy of every route."""
-    timeout: str
+    timeout: Duration
     """Route timeout, e.g. ``10s``; must cover attempts x per-try timeout."""
     fault: FaultArgs
     """Fault injection on every route."""
@@ -203,11 +236,11 @@ class CanaryRouteArgs(TypedDict, total=False):
     tls_mode: Literal["ISTIO_MUTUAL"]
     """Set ``ISTIO_MUTUAL`` explicitly on the DestinationRule. Auto mTLS already does this
     inside the mesh; setting any other mode here would override it (and break STRICT)."""
-    export_to: Sequence[str]
+    export_to: Sequence[ExportTo]
     """Where the objects are visible: ``["."]`` (default, this namespace) or ``["*"]``. The
     namespaces of bound gateways are always added: a gateway proxy only applies routes and
     subsets exported to its own namespace."""
-    name: str
+    name: DnsSubdomain
     """Name of both objects. Default: the resource name."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the ``IstioInstall`` (webhook), the Service, the gateway."""
@@ -220,45 +253,28 @@ def fqdn(host: str, namespace: str) -> str:
 
 def _string_match(c: str, field: str, match: StringMatchArgs, allowed: Sequence[str]) -> None:
     kinds = [k for k in ("exact", "prefix", "regex") if k in match]
-    unknown = sorted(set(match) - {"exact", "prefix", "regex"})
-    if unknown or len(kinds) != 1 or kinds[0] not in allowed:
+    if len(kinds) != 1 or kinds[0] not in allowed:
         v.fail(c, field, f"is {dict(match)!r}; give exactly one of {', '.join(allowed)}")
-    if kinds[0] == "regex":
-        v.check_regex(c, f"{field}.regex", match["regex"])
-    elif not isinstance(match.get(kinds[0]), str):
-        v.fail(c, f"{field}.{kinds[0]}", "must be a string")
 
 
-def validate_args(name: str, args: CanaryRouteArgs) -> None:
-    """Check :class:`CanaryRoute` input; raises :class:`ValidationError`."""
+def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
+    """Check :class:`CanaryRoute` input against its declaration and the rules across fields;
+    raises :class:`ValidationError`. Returns the args to build from."""
     c = COMPONENT
-    for required in ("host", "namespace", "subsets"):
-        if required not in args:
-            v.fail(c, required, "is missing")
-    v.check_dns_label(c, "namespace", args["namespace"])
-    v.check_dns_subdomain(c, "host", args["host"])
-    v.check_dns_subdomain(c, "name", args.get("name", name))
-    if "port" in args:
-        v.check_port(c, "port", args["port"])
+    args = contract.check(c, CanaryRouteArgs, args)
+    if "name" not in args:
+        problem = dns_subdomain_problem(name)
+        if problem:
+            v.fail(c, "name", f"is {name!r} (the resource name); {problem}")
     subsets = list(args["subsets"])
     if not subsets:
         v.fail(c, "subsets", "is empty; give at least one subset")
     names: set[str] = set()
     for i, subset in enumerate(subsets):
         field = f"subsets[{i}]"
-        v.check_dns_label(c, f"{field}.name", subset.get("name"))
         v.check_unique(c, f"{field}.name", subset["name"], names, "subset names")
-        if not subset.get("labels"):
+        if not subset["labels"]:
             v.fail(c, f"{field}.labels", "is empty; a subset must select pods by labels")
-        weight = subset.get("weight")
-        if isinstance(weight, bool) or not isinstance(weight, int):
-            v.fail(
-                c,
-                f"{field}.weight",
-                f"is {weight!r}; weights are whole numbers (Istio's are integers)",
-            )
-        if weight < 0:
-            v.fail(c, f"{field}.weight", f"is {weight}; weights cannot be negative")
     total = sum(s["weight"] for s in subsets)
     if total != 100:
         v.fail(c, "subsets", f"weights sum to {total}; they must sum to 100")
@@ -267,7 +283,7 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
         v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
     if args.get("gateways") and not args.get("external_hosts"):
         v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
-    gateway_hosts = {h for g in args.get("gateways", []) for h in g.get("hosts", [])}
+    gateway_hosts = {h for g in args.get("gateways", []) for h in g["hosts"]}
     for i, host in enumerate(args.get("external_hosts", [])):
         if host not in gateway_hosts and not any(
             g.startswith("*.") and host.endswith(g[1:]) for g in gateway_hosts
@@ -283,71 +299,42 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
     route_names: set[str] = set()
     for i, route in enumerate(args.get("routes", [])):
         field = f"routes[{i}]"
-        v.check_dns_label(c, f"{field}.name", route.get("name"))
         v.check_unique(c, f"{field}.name", route["name"], route_names, "route names")
-        if route.get("subset") not in names:
+        if route["subset"] not in names:
             v.fail(
-                c,
-                f"{field}.subset",
-                f"is {route.get('subset')!r}; known subsets are {sorted(names)}",
+                c, f"{field}.subset", f"is {route['subset']!r}; known subsets are {sorted(names)}"
             )
         conditions = [k for k in ("headers", "cookie", "path", "query_params") if k in route]
         if not conditions:
             v.fail(c, field, "has no condition; give headers, cookie, path or query_params")
         for header, match in route.get("headers", {}).items():
-            if header != header.lower():
-                v.fail(
-                    c, f"{field}.headers.{header}", "must be lowercase (Envoy lowercases headers)"
-                )
             _string_match(c, f"{field}.headers.{header}", match, ("exact", "prefix", "regex"))
         if "path" in route:
             _string_match(c, f"{field}.path", route["path"], ("exact", "prefix"))
         for param, match in route.get("query_params", {}).items():
             _string_match(c, f"{field}.query_params.{param}", match, ("exact", "regex"))
-        if "cookie" in route:
-            cookie = route["cookie"]
-            if not cookie.get("name") or not isinstance(cookie.get("value"), str):
-                v.fail(c, f"{field}.cookie", "needs a name and a value")
 
     attempts_time = 0.0
-    if "retries" in args:
-        retries = args["retries"]
-        v.check_int(c, "retries.attempts", retries.get("attempts"))
-        if "per_try_timeout" in retries:
-            per_try = v.check_duration(c, "retries.per_try_timeout", retries["per_try_timeout"])
-            attempts_time = per_try * retries["attempts"]
-        for j, condition in enumerate(retries.get("retry_on", [])):
-            v.check_non_empty(c, f"retries.retry_on[{j}]", condition)
+    retries = args.get("retries")
+    if retries is not None and "per_try_timeout" in retries:
+        attempts_time = (duration_seconds(retries["per_try_timeout"]) or 0) * retries["attempts"]
     if "timeout" in args:
-        timeout = v.check_duration(c, "timeout", args["timeout"])
-        if attempts_time and timeout < attempts_time:
+        timeout = duration_seconds(args["timeout"]) or 0
+        if attempts_time and retries is not None and timeout < attempts_time:
             v.fail(
                 c,
                 "timeout",
                 f"is {args['timeout']}, shorter than attempts x per-try timeout "
-                f"({args['retries']['attempts']} x {args['retries']['per_try_timeout']}); "
+                f"({retries['attempts']} x {retries.get('per_try_timeout')}); "
                 "requests would time out before their retries run",
             )
-    fault = args.get("fault", {})
-    if "fault" in args and not fault:
+    if "fault" in args and not args["fault"]:
         v.fail(c, "fault", "is empty; give delay, abort or both")
-    if "delay" in fault:
-        v.check_duration(c, "fault.delay.fixed_delay", fault["delay"].get("fixed_delay"))
-        v.check_percentage(c, "fault.delay.percentage", fault["delay"].get("percentage"))
-    if "abort" in fault:
-        status = fault["abort"].get("http_status")
-        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
-            v.fail(
-                c, "fault.abort.http_status", f"is {status!r}; it must be an HTTP status 200-599"
-            )
-        v.check_percentage(c, "fault.abort.percentage", fault["abort"].get("percentage"))
     if "mirror" in args:
         mirror = args["mirror"]
-        if mirror.get("subset") not in names:
+        if mirror["subset"] not in names:
             v.fail(
-                c,
-                "mirror.subset",
-                f"is {mirror.get('subset')!r}; known subsets are {sorted(names)}",
+                c, "mirror.subset", f"is {mirror['subset']!r}; known subsets are {sorted(names)}"
             )
         if any(s["name"] == mirror["subset"] and s["weight"] == 100 for s in subsets):
             v.fail(
@@ -356,7 +343,6 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
                 f"is {mirror['subset']!r}, which already takes 100% of the traffic; mirror "
                 "to a subset that does not serve it",
             )
-        v.check_percentage(c, "mirror.percentage", mirror.get("percentage"))
     lb = args.get("load_balancer", {})
     chosen = [k for k in ("simple", "consistent_hash_header", "consistent_hash_cookie") if k in lb]
     if "load_balancer" in args and len(chosen) != 1:
@@ -365,34 +351,20 @@ def validate_args(name: str, args: CanaryRouteArgs) -> None:
             "load_balancer",
             "needs exactly one of simple, consistent_hash_header, consistent_hash_cookie",
         )
-    if "simple" in lb:
-        v.check_choice(c, "load_balancer.simple", lb["simple"], LB_SIMPLE)
-    if "cookie_ttl" in lb:
-        if "consistent_hash_cookie" not in lb:
-            v.fail(c, "load_balancer.cookie_ttl", "only applies with consistent_hash_cookie")
-        v.check_duration(c, "load_balancer.cookie_ttl", lb["cookie_ttl"])
-    for key, value in args.get("connection_pool", {}).items():
-        if key == "connect_timeout":
-            v.check_duration(c, f"connection_pool.{key}", value)
-        else:
-            v.check_int(c, f"connection_pool.{key}", value, low=1)
-    for key, value in args.get("outlier_detection", {}).items():
-        if key in ("interval", "base_ejection_time"):
-            v.check_duration(c, f"outlier_detection.{key}", value)
-        elif key == "max_ejection_percent":
-            v.check_int(c, f"outlier_detection.{key}", value)
-            if isinstance(value, int) and value > 100:
-                v.fail(c, f"outlier_detection.{key}", f"is {value}; at most 100")
-        else:
-            v.check_int(c, f"outlier_detection.{key}", value, low=1)
-    if "tls_mode" in args:
-        v.check_choice(c, "tls_mode", args["tls_mode"], ("ISTIO_MUTUAL",))
+    if "cookie_ttl" in lb and "consistent_hash_cookie" not in lb:
+        v.fail(c, "load_balancer.cookie_ttl", "only applies with consistent_hash_cookie")
     export_to = args.get("export_to", ["."])
     if not export_to:
         v.fail(c, "export_to", "is empty; use ['.'] (this namespace) or ['*'] (everywhere)")
-    for i, target in enumerate(export_to):
-        if target not in (".", "*"):
-            v.check_dns_label(c, f"export_to[{i}]", target)
+    if "*" in export_to and len(export_to) > 1:
+        v.fail(
+            c,
+            "export_to",
+            f"is {list(export_to)}; Istio refuses '*' together with other entries: use ['*'] alone",
+        )
+    if len(set(export_to)) != len(export_to):
+        v.fail(c, "export_to", f"is {list(export_to)}; Istio refuses duplicate entries")
+    return args
 
 
 def _match(route: MatchRouteArgs) -> dict[str, Any]:
@@ -585,10 +557,10 @@ class CanaryRoute(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: CanaryRouteArgs,
+        args: CanaryRouteArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_args(name, args)
+        args = validate_args(name, args)
         super().__init__("mesh-https:index:CanaryRoute", name, None, opts)
         namespace = args["namespace"]
         object_name = args.get("name", name)

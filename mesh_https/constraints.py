@@ -217,7 +217,9 @@ def request_path_problem(value: str) -> str | None:
     return None
 
 
-def _range(low: int, high: int | None = None) -> Rule:
+def int_range(low: int, high: int | None = None) -> Rule:
+    """A whole number from ``low`` (to ``high``)."""
+
     def check(value: int) -> str | None:
         if value < low or (high is not None and value > high):
             return (
@@ -269,10 +271,10 @@ HeaderName = Annotated[str, Rule(header_name_problem, "a lowercase HTTP header n
 RetryOn = Annotated[str, Rule(retry_on_problem, "a retryOn policy")]
 ExportTo = Annotated[str, Rule(export_to_problem, "'.', '*' or a namespace")]
 Percentage = Annotated[float, Rule(percentage_problem, "a percentage from 0.0001 to 100")]
-Port = Annotated[int, _range(1, 65535)]
-NodePort = Annotated[int, _range(30000, 32767)]
-PositiveInt = Annotated[int, _range(1)]
-NonNegativeInt = Annotated[int, _range(0)]
+Port = Annotated[int, int_range(1, 65535)]
+NodePort = Annotated[int, int_range(30000, 32767)]
+PositiveInt = Annotated[int, int_range(1)]
+NonNegativeInt = Annotated[int, int_range(0)]
 NonEmpty = Annotated[str, Rule(_nonempty, "a non-empty string")]
 IstioVersionText = Annotated[str, Rule(_version, f"an Istio release like {ISTIO_VERSION!r}")]
 ImageHub = Annotated[str, Rule(_image_hub, "a registry and path like 'docker.io/istio'")]
@@ -305,4 +307,5 @@ __all__ = [
     "Regex",
     "RequestPath",
     "RetryOn",
+    "int_range",
 ]

@@ -288,9 +288,9 @@ def sub(**weights: Any) -> list[Any]:
 
 
 BAD: list[tuple[dict[str, Any], str, str]] = [
-    ({"subsets": sub(v1=80.0, v2=20)}, "subsets[0].weight", "whole numbers"),
-    ({"subsets": sub(v1=True, v2=99)}, "subsets[0].weight", "whole numbers"),
-    ({"subsets": sub(v1=120, v2=-20)}, "subsets[1].weight", "negative"),
+    ({"subsets": sub(v1=80.0, v2=20)}, "subsets[0].weight", "a whole number"),
+    ({"subsets": sub(v1=True, v2=99)}, "subsets[0].weight", "a whole number"),
+    ({"subsets": sub(v1=120, v2=-20)}, "subsets[1].weight", "0 or more"),
     ({"subsets": sub(v1=80, v2=30)}, "subsets", "sum to 110"),
     ({"subsets": []}, "subsets", "at least one"),
     (
@@ -307,7 +307,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"routes": [{"name": "r", "subset": "v2", "headers": {"x": {"regex": "(unclosed"}}}]},
         "routes[0].headers.x.regex",
-        "not a valid regular expression",
+        "Envoy's RE2 refuses it",
     ),
     (
         {"routes": [{"name": "r", "subset": "v2", "headers": {"x": {"regex": "^(?!admin)"}}}]},
@@ -354,7 +354,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"fault": {"abort": {"http_status": 99, "percentage": 5}}},
         "fault.abort.http_status",
-        "200-599",
+        "from 200 to 599",
     ),
     (
         {"fault": {"delay": {"fixed_delay": "1s", "percentage": 101}}},
@@ -371,7 +371,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     (
         {"outlier_detection": {"max_ejection_percent": 101}},
         "outlier_detection.max_ejection_percent",
-        "at most 100",
+        "from 0 to 100",
     ),
     ({"tls_mode": "DISABLE"}, "tls_mode", "'ISTIO_MUTUAL'"),
     ({"export_to": []}, "export_to", "is empty"),
