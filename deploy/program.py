@@ -13,6 +13,7 @@ from mesh_https import (
     Cluster,
     ExistingCluster,
     HttpsGateway,
+    HttpsGatewayArgs,
     IstioInstall,
     KindCluster,
     MeshNamespace,
@@ -56,18 +57,16 @@ def main() -> None:
         app_namespace.namespace, cluster.provider, istio.info.control_plane_revision
     )
 
-    gateway = HttpsGateway(
-        "edge",
-        {
-            **config.gateway,
-            "gateway_namespace": istio.gateway_namespace,
-            "selector": istio.gateway_selector,
-            "issuer": pki.issuer(),
-            **({"local_ingress": cluster.local_ingress} if cluster.local_ingress else {}),
-            "depends_on": [istio],
-        },
-        opts=on_cluster,
-    )
+    gateway_args: HttpsGatewayArgs = {
+        **config.gateway,
+        "gateway_namespace": istio.info.gateway_namespace,
+        "selector": istio.gateway_selector,
+        "issuer": pki.issuer(),
+        "depends_on": [istio],
+    }
+    if cluster.local_ingress:
+        gateway_args["local_ingress"] = cluster.local_ingress
+    gateway = HttpsGateway("edge", gateway_args, opts=on_cluster)
     route = CanaryRoute(
         "app",
         {

@@ -64,6 +64,13 @@ class Plain:
     alternative: str
 
 
+@dataclass(frozen=True)
+class Hint:
+    """Advice appended when a field's value is of the wrong type or not an allowed value."""
+
+    text: str
+
+
 def field_path(path: Path) -> str:
     """``("allow", 0, "methods")`` → ``allow[0].methods``."""
     text = ""
@@ -329,9 +336,12 @@ def _as_error(
             field_name(loc),
             f"is not a known key; {suggestion}valid keys: {', '.join(names)}",
         )
-    return ValidationError(
-        component, field_name(loc), _problem(error, declared_type(args_type, loc))
-    )
+    declared = declared_type(args_type, loc)
+    problem = _problem(error, declared)
+    hints = [m.text for m in _unwrap(declared)[1] if isinstance(m, Hint)]
+    if hints and error["type"] not in ("rule", "structural"):
+        problem = f"{problem}. {hints[0]}"
+    return ValidationError(component, field_name(loc), problem)
 
 
 def check(

@@ -9,23 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
-from mesh_https import pki
+from mesh_https import contract, pki
 from mesh_https import validation as v
 from mesh_https.canary_route import GatewayRouteArgs
 from mesh_https.cluster import LocalIngress
+from mesh_https.constraints import (
+    DnsLabel,
+    DnsSubdomain,
+    Hostname,
+    LabelKey,
+    LabelValue,
+    NonEmpty,
+    Plain,
+    dns_label_problem,
+)
+from mesh_https.contract import Hint, Rule
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 
 COMPONENT = "HttpsGateway"
-MODES = ("SIMPLE", "MUTUAL", "PASSTHROUGH")
-TLS_VERSIONS = ("TLSV1_2", "TLSV1_3")
-TOO_OLD_TLS = ("TLS_AUTO", "TLSV1_0", "TLSV1_1")
 ENVOY_CIPHER_SUITES = (
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-RSA-AES128-GCM-SHA256",
@@ -45,16 +51,25 @@ ENVOY_CIPHER_SUITES = (
 """TLS 1.2 cipher suites Envoy (BoringSSL) accepts in ``cipherSuites``."""
 
 
+def _cipher_problem(value: str) -> str | None:
+    if value in ENVOY_CIPHER_SUITES:
+        return None
+    return f"it is not a cipher suite Envoy accepts; valid: {', '.join(ENVOY_CIPHER_SUITES)}"
+
+
+CipherSuite = Annotated[str, Rule(_cipher_problem, "an Envoy TLS 1.2 cipher suite name")]
+
+
 class GatewayCertificateArgs(TypedDict, total=False):
     """One certificate and the hosts it serves (one HTTPS server on 443)."""
 
-    hosts: Sequence[str]
+    hosts: Required[Sequence[Hostname]]
     """The hosts this certificate covers. Required."""
     cert_pem: pulumi.Input[str]
     """Bring your own: the certificate PEM, leaf first, then any intermediates."""
     private_key_pem: pulumi.Input[str]
     """Bring your own: the key PEM, with ``cert_pem``. Kept as a secret."""
-    existing_secret: str
+    existing_secret: DnsSubdomain
     """Bring your own: a ``kubernetes.io/tls`` secret already in the gateway namespace."""
 
 
@@ -62,11 +77,12 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     """Inputs of :class:`HttpsGateway`. ``gateway_namespace``, ``selector`` and either
     ``hosts`` or ``certificates`` are required."""
 
-    gateway_namespace: pulumi.Input[str]
-    """The gateway workload's namespace: ``IstioInstall.gateway_namespace``. Secrets go here."""
-    selector: pulumi.Input[Mapping[str, str]]
-    """The gateway workload's labels: ``IstioInstall.gateway_selector``."""
-    hosts: Sequence[str]
+    gateway_namespace: Required[Annotated[DnsLabel, Plain("istio.info.gateway_namespace")]]
+    """The gateway workload's namespace: ``IstioInstall.info.gateway_namespace``. Secrets go
+    here."""
+    selector: Required[pulumi.Input[Mapping[LabelKey, LabelValue]]]
+    """The gateway workload's labels: ``IstioInstall.gateway_selector`` (or ``.info``)."""
+    hosts: Sequence[Hostname]
     """Hosts to serve with generated certificates, grouped by ``grouping``."""
     grouping: Literal["shared", "per_host"]
     """``shared`` (default): one certificate for all hosts; ``per_host``: one each."""
@@ -74,27 +90,28 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     """Instead of ``hosts``: certificates explicitly, generated or brought."""
     mode: Literal["SIMPLE", "MUTUAL", "PASSTHROUGH"]
     """``SIMPLE`` (default), ``MUTUAL`` (client certificates required) or ``PASSTHROUGH``."""
-    min_tls_version: Literal["TLSV1_2", "TLSV1_3"]
+    min_tls_version: Annotated[Literal["TLSV1_2", "TLSV1_3"], Hint("TLS below 1.2 is not allowed")]
     """Lowest TLS version accepted. Default ``TLSV1_2``; nothing lower is allowed."""
-    cipher_suites: Sequence[str]
+    cipher_suites: Sequence[CipherSuite]
     """TLS 1.2 cipher suites (Envoy names). Default: Envoy's."""
     https_redirect: bool
     """Serve port 80 only to redirect to HTTPS (301). Default ``True``."""
     issuer: pki.IssuerArgs
     """Sign generated certificates with this CA (``CertificateAuthority.issuer()``).
     Default: a CA of the gateway's own."""
-    client_ca_cert_pem: pulumi.Input[str]
+    client_ca_cert_pem: pulumi.Input[pki.CaBundle]
     """MUTUAL with brought certificates: the CA that client certificates must chain to."""
     ca_cert_pem: pulumi.Input[str]
     """Brought certificates: the CA clients should trust, exported as ``ca_cert_pem``."""
-    client_common_name: str
+    client_common_name: NonEmpty
     """MUTUAL: the subject CN of the client certificate issued. Default ``client``."""
     key: pki.KeyArgs
     """Generated keys. Default ECDSA P-256."""
     allow_wildcards: bool
     """Allow ``*.example.com`` hosts. Default ``False``."""
-    gateway_name: str
-    """The Gateway's ``metadata.name``. Default: the resource name."""
+    gateway_name: DnsLabel
+    """The Gateway's ``metadata.name`` (Istio wants a DNS label). Default: the resource
+    name."""
     local_ingress: LocalIngress
     """Where this machine reaches the gateway (``cluster.local_ingress``), for the smoke test."""
     depends_on: Sequence[pulumi.Resource]
@@ -105,6 +122,8 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
 class _Cert:
     key: str
     hosts: list[str]
+    index: int = 0
+    """Position in ``certificates``, for error messages."""
     cert_pem: Any = None
     private_key_pem: Any = None
     existing_secret: str | None = None
@@ -125,6 +144,7 @@ def _certs(args: HttpsGatewayArgs) -> list[_Cert]:
             _Cert(
                 key=host_key(c["hosts"][0]) if c.get("hosts") else str(i),
                 hosts=list(c.get("hosts", [])),
+                index=i,
                 cert_pem=c.get("cert_pem"),
                 private_key_pem=c.get("private_key_pem"),
                 existing_secret=c.get("existing_secret"),
@@ -137,107 +157,83 @@ def _certs(args: HttpsGatewayArgs) -> list[_Cert]:
     return [_Cert(key="shared", hosts=hosts)]
 
 
-def _covers(pattern: str, host: str) -> bool:
-    if pattern == host:
-        return True
-    if pattern.startswith("*."):
-        head, _, rest = host.partition(".")
-        return bool(head) and rest == pattern[2:]
-    return False
-
-
 def _check_brought_pem(field_name: str, cert: _Cert) -> None:
-    c = COMPONENT
     if not (isinstance(cert.cert_pem, str) and isinstance(cert.private_key_pem, str)):
-        return  # Outputs: checked by the API server and Envoy instead.
-    try:
-        chain = x509.load_pem_x509_certificates(cert.cert_pem.encode())
-    except ValueError:
-        v.fail(c, f"{field_name}.cert_pem", "does not parse as PEM certificates")
-    try:
-        key = serialization.load_pem_private_key(cert.private_key_pem.encode(), password=None)
-    except (ValueError, TypeError):
-        v.fail(c, f"{field_name}.private_key_pem", "does not parse as an unencrypted PEM key")
-    leaf_public = (
-        chain[0]
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    key_public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    if leaf_public != key_public:
-        v.fail(c, f"{field_name}.private_key_pem", "does not match the certificate's public key")
-    names = pki.dns_names(chain[0])
-    uncovered = [h for h in cert.hosts if not any(_covers(n.lower(), h) for n in names)]
-    if uncovered:
-        v.fail(
-            c, f"{field_name}.cert_pem", f"does not cover {uncovered}; its DNS names are {names}"
-        )
+        return  # Outputs: the same check runs when they are known (see _checked_pems).
+    found = pki.brought_certificate_problem(cert.cert_pem, cert.private_key_pem, cert.hosts)
+    if found:
+        v.fail(COMPONENT, f"{field_name}.{found[0]}", found[1])
 
 
-def validate_args(args: HttpsGatewayArgs, name: str = "gateway") -> None:
-    """Check :class:`HttpsGateway` input; raises :class:`ValidationError`."""
+def _checked_pems(field_name: str, cert: _Cert) -> pulumi.Output[list[str]]:
+    """The brought PEMs, checked once known: a bad pair fails the update before the secret."""
+
+    def check(pems: list[str]) -> list[str]:
+        found = pki.brought_certificate_problem(pems[0], pems[1], cert.hosts)
+        if found:
+            v.fail(COMPONENT, f"{field_name}.{found[0]}", found[1])
+        return pems
+
+    return pulumi.Output.all(cert.cert_pem, cert.private_key_pem).apply(check)
+
+
+def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> HttpsGatewayArgs:
+    """Check :class:`HttpsGateway` input against its declaration and the rules across fields;
+    raises :class:`ValidationError`. Returns the args to build from."""
     c = COMPONENT
-    for required in ("gateway_namespace", "selector"):
-        if required not in args:
-            v.fail(c, required, "is missing; take it from IstioInstall's outputs")
-    if isinstance(args["gateway_namespace"], str):
-        v.check_dns_label(c, "gateway_namespace", args["gateway_namespace"])
+    args = contract.check(c, HttpsGatewayArgs, args)
     if ("hosts" in args) == ("certificates" in args):
         v.fail(c, "hosts", "and `certificates` are both set or both missing; give one")
     if "hosts" in args and not args["hosts"]:
         v.fail(c, "hosts", "is empty; give at least one host name")
     if "certificates" in args and not args["certificates"]:
         v.fail(c, "certificates", "is empty; give at least one certificate")
-    v.check_choice(c, "grouping", args.get("grouping", "shared"), ("shared", "per_host"))
     if "grouping" in args and "certificates" in args:
         v.fail(c, "grouping", "only applies to `hosts`; `certificates` are grouped already")
     mode = args.get("mode", "SIMPLE")
-    v.check_choice(c, "mode", mode, MODES)
     version = args.get("min_tls_version", "TLSV1_2")
-    if version in TOO_OLD_TLS:
-        v.fail(
-            c,
-            "min_tls_version",
-            f"is {version!r}; TLS below 1.2 is not allowed. Use 'TLSV1_2' or 'TLSV1_3'",
-        )
-    v.check_choice(c, "min_tls_version", version, TLS_VERSIONS)
     if "cipher_suites" in args:
-        suites = list(args["cipher_suites"])
-        if not suites:
+        if not args["cipher_suites"]:
             v.fail(c, "cipher_suites", "is empty; leave it out for Envoy's defaults")
-        for i, suite in enumerate(suites):
-            if suite not in ENVOY_CIPHER_SUITES:
-                v.fail(
-                    c,
-                    f"cipher_suites[{i}]",
-                    f"is {suite!r}; valid: {', '.join(ENVOY_CIPHER_SUITES)}",
-                )
         if version == "TLSV1_3":
             v.fail(c, "cipher_suites", "only apply to TLS 1.2, but min_tls_version is 'TLSV1_3'")
     allow_wildcards = args.get("allow_wildcards", False)
     certs = _certs(args)
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for i, cert in enumerate(certs):
         where = "hosts" if "hosts" in args else f"certificates[{i}].hosts"
         if not cert.hosts:
             v.fail(c, where, "is empty; every certificate serves at least one host")
         for j, host in enumerate(cert.hosts):
-            pki.check_hostname(c, f"{where}[{j}]", host, allow_wildcard=allow_wildcards)
+            if host.startswith("*.") and not allow_wildcards:
+                v.fail(
+                    c,
+                    f"{where}[{j}]",
+                    f"is the wildcard {host!r}; wildcards must be asked for with "
+                    "allow_wildcards=True",
+                )
             if host in seen:
                 v.fail(
                     c,
                     f"{where}[{j}]",
                     f"repeats {host!r}: each host belongs to exactly one certificate",
                 )
-            seen[host] = i
+            seen[host] = where
+        # Each certificate's children and secret are named by its key: two must not share one.
+        label = cert.hosts[0]
+        if cert.key in keys:
+            v.fail(
+                c,
+                where,
+                f"names its certificate {cert.key!r}, as {keys[cert.key]!r} does; both would be "
+                "one secret and one resource. Rename one host or give `certificates` explicitly",
+            )
+        keys[cert.key] = label
         if cert.existing_secret is not None and cert.cert_pem is not None:
             v.fail(c, f"certificates[{i}]", "gives both `existing_secret` and `cert_pem`; give one")
         if (cert.cert_pem is None) != (cert.private_key_pem is None):
             v.fail(c, f"certificates[{i}]", "needs both `cert_pem` and `private_key_pem`")
-        if cert.existing_secret is not None:
-            v.check_dns_subdomain(c, f"certificates[{i}].existing_secret", cert.existing_secret)
         if mode == "PASSTHROUGH" and cert.brought:
             v.fail(
                 c,
@@ -263,11 +259,13 @@ def validate_args(args: HttpsGatewayArgs, name: str = "gateway") -> None:
         for extra in ("client_ca_cert_pem", "client_common_name"):
             if extra in args:
                 v.fail(c, extra, "only applies to mode 'MUTUAL'")
-    if "client_common_name" in args:
-        v.check_non_empty(c, "client_common_name", args["client_common_name"])
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
-    v.check_dns_subdomain(c, "gateway_name", args.get("gateway_name", name))
+    if "gateway_name" not in args:
+        problem = dns_label_problem(name)
+        if problem:
+            v.fail(c, "gateway_name", f"is {name!r} (the resource name); {problem}")
+    return args
 
 
 class HttpsGateway(pulumi.ComponentResource):
@@ -303,10 +301,10 @@ class HttpsGateway(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: HttpsGatewayArgs,
+        args: HttpsGatewayArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_args(args, name)
+        args = validate_args(args, name)
         super().__init__("mesh-https:index:HttpsGateway", name, None, opts)
         mode = args.get("mode", "SIMPLE")
         namespace = args["gateway_namespace"]
@@ -342,6 +340,9 @@ class HttpsGateway(pulumi.ComponentResource):
                 if cert.cert_pem is not None:
                     chain: pulumi.Input[str] = cert.cert_pem
                     key_pem: pulumi.Input[str] = cert.private_key_pem
+                    if not (isinstance(chain, str) and isinstance(key_pem, str)):
+                        pems = _checked_pems(f"certificates[{cert.index}]", cert)
+                        chain, key_pem = pems[0], pems[1]
                 else:
                     assert issuer is not None
                     leaf = pki.server_certificate(

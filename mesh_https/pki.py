@@ -10,15 +10,21 @@ keys are wrapped as Pulumi secrets wherever they leave a resource.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from collections.abc import Sequence
-from typing import Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_tls as tls
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mesh_https import validation as v
+from mesh_https.contract import Rule
 
 DEFAULT_VALIDITY_HOURS = 90 * 24
 DEFAULT_EARLY_RENEWAL_HOURS = 30 * 24
@@ -87,6 +93,104 @@ def dns_names(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     return [str(name) for name in sans.get_values_for_type(x509.DNSName)]
+
+
+def covers(pattern: str, host: str) -> bool:
+    """Whether a certificate name covers ``host`` (a ``*.`` wildcard covers one label)."""
+    if pattern == host:
+        return True
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return False
+
+
+def _public(key: Any) -> bytes:
+    return bytes(
+        key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+def key_problem(key: Any) -> str | None:
+    """Why a key cannot serve TLS with Envoy and OpenSSL: P-224, or RSA under 2048 bits."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        if key.curve.name not in ("secp256r1", "secp384r1"):
+            return f"uses the curve {key.curve.name}; use P-256 or P-384 (TLS stacks refuse it)"
+    elif isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey) and key.key_size < 2048:
+        return f"is RSA-{key.key_size}; use 2048 bits or more"
+    return None
+
+
+def brought_certificate_problem(
+    cert_pem: str, key_pem: str, hosts: Sequence[str], now: dt.datetime | None = None
+) -> tuple[str, str] | None:
+    """What is wrong with a brought server certificate, as ``(field, problem)``, or ``None``.
+
+    Checked as a TLS handshake would find it: PEMs that parse, leaf first and each
+    certificate signed by the next, valid now, usable for server authentication, a key that
+    matches the leaf and that TLS accepts, and every host covered by the leaf's DNS names.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        chain = x509.load_pem_x509_certificates(cert_pem.encode())
+    except ValueError:
+        return "cert_pem", "does not parse as PEM certificates"
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    except (ValueError, TypeError):
+        return "private_key_pem", "does not parse as an unencrypted PEM private key"
+    leaf = chain[0]
+    for child, parent in itertools.pairwise(chain):
+        if child.issuer != parent.subject:
+            return "cert_pem", (
+                f"is not in order: {child.subject.rfc4514_string()} is followed by "
+                f"{parent.subject.rfc4514_string()}, which did not issue it. Give the leaf "
+                "first, then each issuer"
+            )
+    for cert in chain:
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            return "cert_pem", (
+                f"holds {cert.subject.rfc4514_string()}, valid from "
+                f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
+                "not now"
+            )
+    try:
+        usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usages = None
+    if usages is not None and ExtendedKeyUsageOID.SERVER_AUTH not in usages:
+        return "cert_pem", "is not for server authentication (its extended key usage lacks it)"
+    problem = key_problem(key.public_key())
+    if problem:
+        return "private_key_pem", problem
+    if _public(key.public_key()) != _public(leaf.public_key()):
+        return "private_key_pem", "does not match the certificate's (leaf's) public key"
+    names = dns_names(leaf)
+    uncovered = [h for h in hosts if not any(covers(n.lower(), h) for n in names)]
+    if uncovered:
+        return "cert_pem", f"does not cover {uncovered}; its DNS names are {names}"
+    return None
+
+
+def ca_bundle_problem(value: str) -> str | None:
+    """A PEM bundle of CA certificates (a client CA, a trust anchor)."""
+    try:
+        certs = x509.load_pem_x509_certificates(value.encode())
+    except ValueError:
+        return "it must be PEM CA certificates ('-----BEGIN CERTIFICATE-----…')"
+    for cert in certs:
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        if not is_ca:
+            return f"holds {cert.subject.rfc4514_string()}, which is not a CA certificate"
+    return None
+
+
+CaBundle = Annotated[str, Rule(ca_bundle_problem, "PEM CA certificates")]
 
 
 def check_key(component: str, field: str, key: KeyArgs) -> None:

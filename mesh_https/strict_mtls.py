@@ -33,6 +33,7 @@ from mesh_https.constraints import (
     Principal,
     RequestPath,
 )
+from mesh_https.contract import Hint
 from mesh_https.istio_objects import istio_object
 
 COMPONENT = "StrictMtls"
@@ -89,7 +90,10 @@ class StrictMtlsArgs(TypedDict, total=False):
     per_namespace: bool
     """Give each protected namespace its own ``default`` PeerAuthentication, so it stays
     STRICT even if the mesh-wide policy is relaxed. Default ``True``."""
-    peer_mode: Literal["STRICT", "PERMISSIVE"]
+    peer_mode: Annotated[
+        Literal["STRICT", "PERMISSIVE"],
+        Hint("DISABLE is only for a named port exception, and never in ambient mode"),
+    ]
     """Mode of every PeerAuthentication made here. Default ``STRICT``."""
     migration: bool
     """Allow ``peer_mode="PERMISSIVE"`` while workloads are being moved into the mesh."""

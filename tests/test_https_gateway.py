@@ -534,14 +534,14 @@ def test_brought_pem_must_cover_its_hosts(mesh_session: MockSession) -> None:
         HttpsGateway("web", {**BASE, "certificates": [certificate]})
 
 
-def test_outputs_from_istio_install_are_accepted(mesh_session: MockSession) -> None:
+def test_facts_from_istio_install_are_accepted(mesh_session: MockSession) -> None:
     from mesh_https import IstioInstall
 
     istio = IstioInstall("istio")
     gateway = HttpsGateway(
         "web",
         {
-            "gateway_namespace": istio.gateway_namespace,
+            "gateway_namespace": istio.info.gateway_namespace,
             "selector": istio.gateway_selector,
             "hosts": ["a.example.com"],
             "depends_on": [istio],

@@ -65,7 +65,10 @@ def kitchen_sink() -> list[dict[str, Any]]:
     with MockSession() as session:
         ca = m.CertificateAuthority("pki", {"intermediate": True, "mesh_ca": True})
         istio = m.IstioInstall("istio", {"mode": "sidecar", "plugged_ca": ca.plugged_ca})
-        base = {"gateway_namespace": istio.gateway_namespace, "selector": istio.gateway_selector}
+        base = {
+            "gateway_namespace": istio.info.gateway_namespace,
+            "selector": istio.gateway_selector,
+        }
         edge = m.HttpsGateway(
             "mutual",
             {

@@ -182,11 +182,11 @@ def test_without_the_baseline_and_rules_everything_would_pass(mesh_session: Mock
 
 BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"peer_mode": "PERMISSIVE"}, "peer_mode", "migration=True"),
-    ({"peer_mode": "DISABLE"}, "peer_mode", "one of 'STRICT', 'PERMISSIVE'"),
+    ({"peer_mode": "DISABLE"}, "peer_mode", "named port exception"),
     (
         {"peer_mode": "DISABLE", "data_plane_mode": "ambient"},
         "peer_mode",
-        "one of 'STRICT', 'PERMISSIVE'",
+        "never in ambient mode",
     ),
     (
         {
