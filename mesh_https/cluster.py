@@ -10,14 +10,26 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping
-from typing import Literal, Protocol, TypedDict
+from typing import Annotated, Literal, Protocol, TypedDict
 
 import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 import yaml
 
+from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https.constraints import (
+    DnsLabel,
+    IpAddress,
+    LabelKey,
+    NonEmpty,
+    NonNegativeInt,
+    Port,
+    PositiveInt,
+    dns_label_problem,
+)
+from mesh_https.contract import Rule
 
 KIND_COMPONENT = "KindCluster"
 EXISTING_COMPONENT = "ExistingCluster"
@@ -26,9 +38,9 @@ EXISTING_COMPONENT = "ExistingCluster"
 class Ports(TypedDict):
     """A pair of ports, one for plain HTTP and one for HTTPS."""
 
-    http: int
+    http: Port
     """Port for plain HTTP (redirected to HTTPS by the gateway)."""
-    https: int
+    https: Port
     """Port for HTTPS."""
 
 
@@ -39,14 +51,14 @@ class GatewayServiceArgs(TypedDict, total=False):
     """Service type. ``NodePort`` where no load balancer exists (kind)."""
     node_ports: Ports
     """Fixed nodePorts for ``http`` and ``https``; required for ``NodePort``."""
-    annotations: Mapping[str, str]
+    annotations: Mapping[LabelKey, str]
     """Service annotations, e.g. a cloud load balancer's scheme or internal flag."""
 
 
 class LocalIngress(TypedDict):
     """Where a client on the machine that runs ``pulumi up`` reaches the gateway."""
 
-    address: str
+    address: IpAddress
     """The IP address, e.g. ``127.0.0.1`` for kind's port mappings."""
     ports: Ports
     """The host ports that reach the gateway's HTTP and HTTPS listeners."""
@@ -111,19 +123,19 @@ def check_ports(component: str, field: str, ports: Mapping[str, object], *, node
 class KindClusterArgs(TypedDict, total=False):
     """Inputs of :class:`KindCluster`. Every key is optional."""
 
-    cluster_name: str
+    cluster_name: DnsLabel
     """The kind cluster's name (``kind create cluster --name``). Defaults to the resource name."""
-    node_image: str
+    node_image: NonEmpty
     """Pin the node image, e.g. ``kindest/node:v1.34.0@sha256:…``. Defaults to kind's own."""
     host_ports: Ports
     """Host ports mapped to the gateway. Default ``{"http": 80, "https": 443}``."""
     node_ports: Ports
     """The gateway's fixed NodePorts (30000-32767). Default ``{"http": 30080, "https": 30443}``."""
-    listen_address: str
+    listen_address: IpAddress
     """Host address the port mappings bind. Default ``127.0.0.1``: not exposed to the LAN."""
-    workers: int
+    workers: NonNegativeInt
     """Worker nodes besides the control plane. Default 0."""
-    wait_seconds: int
+    wait_seconds: PositiveInt
     """How long ``kind create`` waits for the control plane to be ready. Default 180."""
 
 
@@ -158,17 +170,15 @@ def kind_config(args: KindClusterArgs) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def validate_kind_args(name: str, args: KindClusterArgs) -> None:
-    """Check :class:`KindCluster` input; raises :class:`ValidationError`."""
+def validate_kind_args(name: str, args: KindClusterArgs | None) -> KindClusterArgs:
+    """Check :class:`KindCluster` input; raises :class:`ValidationError`. Returns the args."""
     c = KIND_COMPONENT
-    v.check_dns_label(c, "cluster_name", args.get("cluster_name", name))
-    if "node_image" in args:
-        v.check_non_empty(c, "node_image", args["node_image"])
+    args = contract.check(c, KindClusterArgs, args)
+    if "cluster_name" not in args and dns_label_problem(name):
+        v.fail(c, "cluster_name", f"is {name!r} (the resource name); {dns_label_problem(name)}")
     check_ports(c, "host_ports", args.get("host_ports", DEFAULT_HOST_PORTS), node=False)
     check_ports(c, "node_ports", args.get("node_ports", DEFAULT_NODE_PORTS), node=True)
-    v.check_non_empty(c, "listen_address", args.get("listen_address", "127.0.0.1"))
-    v.check_int(c, "workers", args.get("workers", 0))
-    v.check_positive_int(c, "wait_seconds", args.get("wait_seconds", 180))
+    return args
 
 
 class KindCluster(pulumi.ComponentResource):
@@ -192,8 +202,7 @@ class KindCluster(pulumi.ComponentResource):
         args: KindClusterArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or {}
-        validate_kind_args(name, args)
+        args = validate_kind_args(name, args)
         super().__init__("mesh-https:index:KindCluster", name, None, opts)
 
         kind_name = args.get("cluster_name", name)
@@ -264,65 +273,76 @@ class KindCluster(pulumi.ComponentResource):
 class ExistingClusterArgs(TypedDict, total=False):
     """Inputs of :class:`ExistingCluster`: give ``kubeconfig`` or ``kubeconfig_path``."""
 
-    kubeconfig: pulumi.Input[str]
-    """Kubeconfig content (kept as a secret)."""
-    kubeconfig_path: str
+    kubeconfig: pulumi.Input[Kubeconfig]
+    """Kubeconfig content (kept as a secret); an Output is checked once known."""
+    kubeconfig_path: NonEmpty
     """Path to a kubeconfig file; ``~`` is expanded. The provider reads it at run time."""
-    context: str
+    context: NonEmpty
     """The kubeconfig context to use. Defaults to the file's current context."""
     load_balancer: bool
     """Whether LoadBalancer Services get an address. Default ``True`` (cloud clusters)."""
     node_ports: Ports
     """Fixed gateway NodePorts, for clusters without a load balancer."""
-    gateway_annotations: Mapping[str, str]
+    gateway_annotations: Mapping[LabelKey, str]
     """Annotations for the gateway's LoadBalancer Service (e.g. internal, NLB)."""
 
 
-def _read_kubeconfig(c: str, field: str, text: str) -> dict[str, object]:
+def kubeconfig_problem(text: str) -> str | None:
+    """A kubeconfig: YAML with at least one context."""
     if not text.strip():
-        v.fail(c, field, "is empty; it must be a kubeconfig with at least one context")
+        return "it is empty; it must be a kubeconfig with at least one context"
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        v.fail(c, field, f"is not valid YAML ({err.__class__.__name__}); it must be a kubeconfig")
+        return f"it is not valid YAML ({err.__class__.__name__}); it must be a kubeconfig"
     if not isinstance(parsed, dict) or not parsed.get("contexts"):
-        v.fail(c, field, "has no contexts; it must be a kubeconfig with at least one context")
-    return parsed
+        return "it has no contexts; it must be a kubeconfig with at least one context"
+    return None
 
 
-def validate_existing_args(args: ExistingClusterArgs) -> None:
-    """Check :class:`ExistingCluster` input; raises :class:`ValidationError`."""
+Kubeconfig = Annotated[str, Rule(kubeconfig_problem, "a kubeconfig (YAML with contexts)")]
+
+
+def _contexts(text: str) -> list[str]:
+    raw = yaml.safe_load(text).get("contexts")
+    if not isinstance(raw, list):
+        return []
+    return sorted(str(entry.get("name")) for entry in raw if isinstance(entry, dict))
+
+
+def validate_existing_args(args: ExistingClusterArgs | None) -> ExistingClusterArgs:
+    """Check :class:`ExistingCluster` input; raises :class:`ValidationError`. Returns the args
+    to build from (a kubeconfig Output is checked once known)."""
     c = EXISTING_COMPONENT
+    args = contract.check(c, ExistingClusterArgs, args)
     has_content = "kubeconfig" in args
     has_path = "kubeconfig_path" in args
     if has_content == has_path:
         v.fail(c, "kubeconfig", "and `kubeconfig_path` are both set or both missing; give one")
-    parsed: dict[str, object] | None = None
-    if has_content and v.is_known(args["kubeconfig"]):
-        content = args["kubeconfig"]
-        if not isinstance(content, str):
-            v.fail(c, "kubeconfig", "must be the kubeconfig's text")
-        parsed = _read_kubeconfig(c, "kubeconfig", content)
+    content = args.get("kubeconfig")
+    text: str | None = content if isinstance(content, str) else None
     if has_path:
         path = os.path.expanduser(args["kubeconfig_path"])
         if not os.path.isfile(path):
             v.fail(c, "kubeconfig_path", f"is {path!r}, which is not a file")
-        with open(path, encoding="utf-8") as handle:
-            parsed = _read_kubeconfig(c, "kubeconfig_path", handle.read())
-    if "context" in args and parsed is not None:
-        raw = parsed.get("contexts")
-        names = (
-            sorted(str(entry.get("name")) for entry in raw if isinstance(entry, dict))
-            if isinstance(raw, list)
-            else []
-        )
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            v.fail(c, "kubeconfig_path", f"is {path!r}, which is not UTF-8 text (kubectl's form)")
+        problem = kubeconfig_problem(text)
+        if problem:
+            v.fail(c, "kubeconfig_path", f"is {path!r}; {problem}")
+    if "context" in args and text is not None:
+        names = _contexts(text)
         if args["context"] not in names:
             v.fail(c, "context", f"is {args['context']!r}; the kubeconfig has {names}")
-    load_balancer = args.get("load_balancer", True)
     if "node_ports" in args:
         check_ports(c, "node_ports", args["node_ports"], node=True)
-    elif not load_balancer:
+    elif not args.get("load_balancer", True):
         v.fail(c, "node_ports", "is missing; a cluster without a load balancer needs them")
+    return args
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -335,10 +355,10 @@ class ExistingCluster(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: ExistingClusterArgs,
+        args: ExistingClusterArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_existing_args(args)
+        args = validate_existing_args(args)
         super().__init__("mesh-https:index:ExistingCluster", name, None, opts)
         self._load_balancer = args.get("load_balancer", True)
         self._node_ports: Ports | None = args.get("node_ports")

@@ -241,6 +241,14 @@ def _nonempty(value: Any) -> str | None:
     return "it is empty" if not value or (isinstance(value, str) and not value.strip()) else None
 
 
+def _ip_address(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return "it must be an IP address like '127.0.0.1'"
+    return None
+
+
 def _version(value: str) -> str | None:
     problem = version_problem(value)
     return problem.split("; ", 1)[-1] if problem else None
@@ -277,6 +285,7 @@ PositiveInt = Annotated[int, int_range(1)]
 NonNegativeInt = Annotated[int, int_range(0)]
 NonEmpty = Annotated[str, Rule(_nonempty, "a non-empty string")]
 IstioVersionText = Annotated[str, Rule(_version, f"an Istio release like {ISTIO_VERSION!r}")]
+IpAddress = Annotated[str, Rule(_ip_address, "an IP address")]
 ImageHub = Annotated[str, Rule(_image_hub, "a registry and path like 'docker.io/istio'")]
 HttpMethod = Annotated[str, Rule(_method, "an HTTP method like 'GET'")]
 Principal = Annotated[str, Rule(principal_problem, "a principal like 'cluster.local/ns/a/sa/b'")]
@@ -293,6 +302,7 @@ __all__ = [
     "Hostname",
     "HttpMethod",
     "ImageHub",
+    "IpAddress",
     "IstioVersionText",
     "LabelKey",
     "LabelValue",

@@ -83,7 +83,7 @@ def test_kind_cluster_interface() -> None:
         ({"host_ports": {"http": 443, "https": 443}}, "host_ports"),
         ({"node_ports": {"http": 80, "https": 30443}}, "node_ports.http"),
         ({"node_ports": {"http": 30443, "https": 30443}}, "node_ports"),
-        ({"node_ports": {"http": 30080}}, "node_ports"),
+        ({"node_ports": {"http": 30080}}, "node_ports.https"),
         ({"workers": -1}, "workers"),
         ({"node_image": " "}, "node_image"),
         ({"wait_seconds": 0}, "wait_seconds"),
@@ -175,7 +175,7 @@ def test_existing_cluster_rejects_bad_input(
 def test_empty_kubeconfig_file_is_rejected(mesh_session: MockSession, tmp_path: Path) -> None:
     path = tmp_path / "empty"
     path.write_text("")
-    with pytest.raises(ValidationError, match="kubeconfig_path` is empty"):
+    with pytest.raises(ValidationError, match=r"kubeconfig_path` is .*; it is empty"):
         ExistingCluster("c", {"kubeconfig_path": str(path)})
 
 
@@ -208,3 +208,21 @@ def test_existing_cluster_without_a_load_balancer_uses_node_ports(tmp_path: Path
             "node_ports": {"http": 31080, "https": 31443},
         }
         assert cluster.node_ports == {"http": 31080, "https": 31443}
+
+
+def test_a_kubeconfig_that_is_not_utf8_is_refused(
+    mesh_session: MockSession, tmp_path: Path
+) -> None:
+    path = tmp_path / "utf16"
+    path.write_bytes("apiVersion: v1\ncontexts: [{name: a}]\n".encode("utf-16"))
+    with pytest.raises(ValidationError, match="not UTF-8 text"):
+        ExistingCluster("c", {"kubeconfig_path": str(path)})
+    assert len(mesh_session.settle()) == 0
+
+
+def test_a_kubeconfig_output_is_checked_once_known(mesh_session: MockSession) -> None:
+    ExistingCluster("c", {"kubeconfig": pulumi.Output.from_input("not: [a kubeconfig")})
+    # The SDK reports the apply's error wrapped, naming the resource it held back.
+    with pytest.raises(ValueError, match="ExistingCluster: `kubeconfig` is 'not: \\[a kubeconfig'"):
+        mesh_session.settle()
+    assert mesh_session.recording.find("pulumi:providers:kubernetes") == []

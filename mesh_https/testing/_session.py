@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class MockSession:
     ) -> None:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
+        self._failed = False
         _forget_pending_work()
         self.mocks = mocks or MeshMocks()
         self.recording = Recording()
@@ -73,7 +75,11 @@ class MockSession:
 
     def settle(self) -> Recording:
         """Run the loop until every registration and Output is done; errors surface here."""
-        self.loop.run_until_complete(wait_for_rpcs())
+        try:
+            self.loop.run_until_complete(wait_for_rpcs())
+        except BaseException:
+            self._failed = True
+            raise
         return self.recording
 
     def resolve(self, output: pulumi.Input[T]) -> Resolved[T]:
@@ -114,6 +120,11 @@ class MockSession:
         settings.set_root_resource(None)  # type: ignore[arg-type]
         self.loop.close()
         asyncio.set_event_loop(None)
+        if self._failed:
+            # Futures of a failed registration die with the loop. Free them now: a finalizer
+            # that runs later, inside unrelated code, can upset it (CPython 3.11's compile()
+            # fails with "AST constructor recursion depth mismatch" when one runs mid-way).
+            gc.collect()
 
     def __enter__(self) -> MockSession:
         return self
