@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -23,21 +22,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https.constraints import DnsSubdomain, Hostname, NonEmpty, NonNegativeInt, PositiveInt
 from mesh_https.contract import Rule
 
 DEFAULT_VALIDITY_HOURS = 90 * 24
 DEFAULT_EARLY_RENEWAL_HOURS = 30 * 24
-ECDSA_CURVES = ("P256", "P384")
-RSA_BITS = (2048, 3072, 4096)
 
 CA_USES = ["cert_signing", "crl_signing", "digital_signature"]
 SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]
 CLIENT_USES = ["digital_signature", "key_encipherment", "client_auth"]
-
-_HOSTNAME = re.compile(
-    r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
-)
 
 
 class KeyArgs(TypedDict, total=False):
@@ -54,33 +49,33 @@ class KeyArgs(TypedDict, total=False):
 class ValidityArgs(TypedDict, total=False):
     """How long a certificate lives and when ``pulumi up`` renews it."""
 
-    validity_hours: int
+    validity_hours: PositiveInt
     """Lifetime in hours. Default 2160 (90 days)."""
-    early_renewal_hours: int
+    early_renewal_hours: NonNegativeInt
     """Renew when ``pulumi up`` runs this many hours or fewer before expiry. Default 720."""
 
 
 class IssuerArgs(TypedDict):
     """What a certificate is signed with: take it from :meth:`CertificateAuthority.issuer`."""
 
-    cert_pem: pulumi.Input[str]
+    cert_pem: pulumi.Input[CaBundle]
     """The issuing CA certificate."""
     private_key_pem: pulumi.Input[str]
     """The issuing CA key (a secret)."""
     chain_pem: pulumi.Input[str]
     """Intermediates between the issuer and the root, issuer first; ``""`` if it is the root."""
-    root_cert_pem: pulumi.Input[str]
+    root_cert_pem: pulumi.Input[CaBundle]
     """The root certificate clients trust."""
 
 
 class PluggedCaArgs(TypedDict):
     """Istio's plug-in CA: the four files of the ``cacerts`` secret in the system namespace."""
 
-    ca_cert_pem: pulumi.Input[str]
+    ca_cert_pem: pulumi.Input[CaBundle]
     """``ca-cert.pem``: the intermediate istiod signs workload certificates with."""
     ca_key_pem: pulumi.Input[str]
     """``ca-key.pem``: its key (a secret)."""
-    root_cert_pem: pulumi.Input[str]
+    root_cert_pem: pulumi.Input[CaBundle]
     """``root-cert.pem``: the root of trust."""
     cert_chain_pem: pulumi.Input[str]
     """``cert-chain.pem``: the intermediate followed by the root."""
@@ -193,55 +188,52 @@ def ca_bundle_problem(value: str) -> str | None:
 CaBundle = Annotated[str, Rule(ca_bundle_problem, "PEM CA certificates")]
 
 
-def check_key(component: str, field: str, key: KeyArgs) -> None:
-    """ECDSA on P-256/P-384, or RSA of 2048/3072/4096 bits; nothing else."""
-    algorithm = key.get("algorithm", "ECDSA")
-    v.check_choice(component, f"{field}.algorithm", algorithm, ("ECDSA", "RSA"))
-    if algorithm == "ECDSA":
+def _checked(component: str, tp: Any, value: Any, field: str) -> Any:
+    """``value`` checked against ``tp`` as the input ``field`` of ``component``."""
+    return contract.check(
+        component, tp, value, field_name=lambda path: contract.field_path((field, *path))
+    )
+
+
+def check_key(component: str, field: str, key: KeyArgs | None) -> KeyArgs:
+    """ECDSA on P-256/P-384, or RSA of 2048/3072/4096 bits; nothing else (never P-224)."""
+    key = _checked(component, KeyArgs, key or {}, field)
+    if key.get("algorithm", "ECDSA") == "ECDSA":
         if "rsa_bits" in key:
             v.fail(component, f"{field}.rsa_bits", "is only used with algorithm 'RSA'")
-        v.check_choice(
-            component, f"{field}.ecdsa_curve", key.get("ecdsa_curve", "P256"), ECDSA_CURVES
-        )
-    else:
-        if "ecdsa_curve" in key:
-            v.fail(component, f"{field}.ecdsa_curve", "is only used with algorithm 'ECDSA'")
-        bits = key.get("rsa_bits", 2048)
-        if bits not in RSA_BITS:
-            v.fail(
-                component, f"{field}.rsa_bits", f"is {bits!r}; valid sizes are 2048, 3072 and 4096"
-            )
+    elif "ecdsa_curve" in key:
+        v.fail(component, f"{field}.ecdsa_curve", "is only used with algorithm 'ECDSA'")
+    return key
 
 
-def check_validity(component: str, args: ValidityArgs) -> None:
-    """Positive whole hours, and a lifetime longer than the renewal window."""
+def check_validity(component: str, args: ValidityArgs, field: str | None = None) -> None:
+    """A lifetime longer than the renewal window (the types are the contract's)."""
+    if field is not None:
+        _checked(component, ValidityArgs, args, field)
     hours = args.get("validity_hours", DEFAULT_VALIDITY_HOURS)
     early = args.get("early_renewal_hours", DEFAULT_EARLY_RENEWAL_HOURS)
-    v.check_positive_int(component, "validity_hours", hours)
-    v.check_int(component, "early_renewal_hours", early)
     if hours <= early:
         v.fail(
             component,
-            "validity_hours",
+            f"{field}.validity_hours" if field else "validity_hours",
             f"is {hours}, not longer than early_renewal_hours ({early}); the certificate would "
             "be renewed on every `pulumi up`. Make the lifetime longer than the renewal window",
         )
 
 
-def check_hostname(component: str, field: str, host: str, *, allow_wildcard: bool) -> None:
-    """A lowercase DNS name; a leading ``*.`` only when wildcards were asked for."""
-    if not isinstance(host, str) or len(host) > 253 or not _HOSTNAME.match(host) or "." not in host:
-        v.fail(
-            component,
-            field,
-            f"is {host!r}; it must be a fully qualified, lowercase DNS name like 'app.example.com'",
-        )
-    if host.startswith("*.") and not allow_wildcard:
-        v.fail(
-            component,
-            field,
-            f"is the wildcard {host!r}; wildcards must be asked for with allow_wildcards=True",
-        )
+def check_hosts(component: str, field: str, hosts: Any, *, allow_wildcard: bool) -> list[str]:
+    """Fully qualified, lowercase DNS names (not IPs); ``*.`` only when asked for."""
+    checked: list[str] = list(_checked(component, Sequence[Hostname], hosts, field))
+    if not checked:
+        v.fail(component, field, "is empty; give at least one host name")
+    for i, host in enumerate(checked):
+        if host.startswith("*.") and not allow_wildcard:
+            v.fail(
+                component,
+                f"{field}[{i}]",
+                f"is the wildcard {host!r}; wildcards must be asked for with allow_wildcards=True",
+            )
+    return checked
 
 
 def validity_of(args: ValidityArgs) -> ValidityArgs:
@@ -323,9 +315,9 @@ def concat_pem(*pems: pulumi.Input[str]) -> pulumi.Output[str]:
 class CertificateAuthorityArgs(ValidityArgs, total=False):
     """Inputs of :class:`CertificateAuthority`. Every key is optional."""
 
-    common_name: str
+    common_name: NonEmpty
     """Root certificate subject CN. Default ``"<name> root CA"``."""
-    organization: str
+    organization: NonEmpty
     """Subject O of every certificate this CA makes. Default ``mesh-https``."""
     key: KeyArgs
     """Key of the root and intermediates. Default ECDSA P-256."""
@@ -334,7 +326,7 @@ class CertificateAuthorityArgs(ValidityArgs, total=False):
     mesh_ca: bool
     """Also make an intermediate for istiod (the ``cacerts`` plug-in CA): workload identities
     then chain to the same root as the ingress certificates. Default ``False``."""
-    trust_domain: str
+    trust_domain: DnsSubdomain
     """Trust domain for the mesh intermediate's SPIFFE URI. Default ``cluster.local``."""
     protect_root: bool
     """Protect the root's key and certificate from deletion (Pulumi ``protect``), so no
@@ -345,19 +337,14 @@ class CertificateAuthorityArgs(ValidityArgs, total=False):
 COMPONENT_CA = "CertificateAuthority"
 
 
-def validate_ca_args(args: CertificateAuthorityArgs) -> None:
-    """Check :class:`CertificateAuthority` input; raises :class:`ValidationError`."""
+def validate_ca_args(args: CertificateAuthorityArgs | None) -> CertificateAuthorityArgs:
+    """Check :class:`CertificateAuthority` input; raises :class:`ValidationError`. Returns the
+    args to build from."""
     c = COMPONENT_CA
-    check_key(c, "key", args.get("key", {}))
+    args = contract.check(c, CertificateAuthorityArgs, args)
+    check_key(c, "key", args.get("key"))
     check_validity(c, args)
-    if "common_name" in args:
-        v.check_non_empty(c, "common_name", args["common_name"])
-    if "organization" in args:
-        v.check_non_empty(c, "organization", args["organization"])
-    v.check_dns_subdomain(c, "trust_domain", args.get("trust_domain", "cluster.local"))
-    for flag in ("intermediate", "mesh_ca", "protect_root"):
-        if flag in args and not isinstance(args[flag], bool):
-            v.fail(c, flag, f"is {args[flag]!r}; it must be true or false")
+    return args
 
 
 class CertificateAuthority(pulumi.ComponentResource):
@@ -388,8 +375,7 @@ class CertificateAuthority(pulumi.ComponentResource):
         args: CertificateAuthorityArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or {}
-        validate_ca_args(args)
+        args = validate_ca_args(args)
         super().__init__("mesh-https:index:CertificateAuthority", name, None, opts)
         key_args = args.get("key", {})
         organization = args.get("organization", "mesh-https")
@@ -515,8 +501,16 @@ class LeafCertificate(pulumi.ComponentResource):
         validity: ValidityArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        c = "LeafCertificate"
+        issuer = _checked(c, IssuerArgs, issuer, "issuer")
+        common_name = _checked(c, NonEmpty, common_name, "common_name")
+        if dns_names is not None:
+            dns_names = check_hosts(c, "dns_names", dns_names, allow_wildcard=True)
+        uses = _checked(c, Sequence[NonEmpty], uses, "uses")
+        key = check_key(c, "key", key)
+        check_validity(c, validity or {}, "validity")
         super().__init__("mesh-https:index:LeafCertificate", name, None, opts)
-        leaf_key = private_key(f"{name}-key", key or {}, self)
+        leaf_key = private_key(f"{name}-key", key, self)
         cert = _signed(
             name,
             self,
@@ -554,12 +548,9 @@ def server_certificate(
 ) -> LeafCertificate:
     """A server certificate for ``hosts`` (all of them as DNS SANs; CN is the first)."""
     component = "ServerCertificate"
-    if not hosts:
-        v.fail(component, "hosts", "is empty; give at least one host name")
-    for i, host in enumerate(hosts):
-        check_hostname(component, f"hosts[{i}]", host, allow_wildcard=allow_wildcards)
-    check_key(component, "key", key or {})
-    check_validity(component, validity or {})
+    hosts = check_hosts(component, "hosts", hosts, allow_wildcard=allow_wildcards)
+    key = check_key(component, "key", key)
+    check_validity(component, validity or {}, "validity")
     return LeafCertificate(
         name,
         issuer,
@@ -583,9 +574,9 @@ def client_certificate(
 ) -> LeafCertificate:
     """A client certificate (``client_auth``) for mutual TLS, identified by ``common_name``."""
     component = "ClientCertificate"
-    v.check_non_empty(component, "common_name", common_name)
-    check_key(component, "key", key or {})
-    check_validity(component, validity or {})
+    _checked(component, NonEmpty, common_name, "common_name")
+    key = check_key(component, "key", key)
+    check_validity(component, validity or {}, "validity")
     return LeafCertificate(
         name,
         issuer,

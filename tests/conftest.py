@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import runpy
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from mesh_https import ValidationError
 from mesh_https.testing import MockSession, Recording, Resolved
@@ -52,6 +57,26 @@ def run_stack_resolved(stack: str, **overrides: Any) -> tuple[Recording, dict[st
         runpy.run_path(str(ROOT / "__main__.py"))
         recording = session.settle()
         return recording, session.resolved_exports()
+
+
+@functools.cache
+def ca_pem(common_name: str) -> str:
+    """A real, self-signed CA certificate (PEM) named ``common_name``; the same each call."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def assert_refused(

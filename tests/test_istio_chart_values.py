@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ca_pem
 
 from mesh_https import IstioInstall, versions
 from mesh_https.testing import MockSession
@@ -75,9 +76,9 @@ EVERY_OPTION: list[dict[str, Any]] = [
             "node_ports": {"http": 30080, "https": 30443},
         },
         "plugged_ca": {
-            "ca_cert_pem": "C",
+            "ca_cert_pem": ca_pem("intermediate"),
             "ca_key_pem": "K",
-            "root_cert_pem": "R",
+            "root_cert_pem": ca_pem("root"),
             "cert_chain_pem": "CR",
         },
         "trust_domain": "corp.example",

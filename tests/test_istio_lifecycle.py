@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import assert_refused
+from conftest import assert_refused, ca_pem
 
 from mesh_https import IstioInstall, ValidationError, versions
 from mesh_https.istio_charts import CACERTS_ANNOTATION, CONTROL_PLANE_ANNOTATION
@@ -337,11 +337,12 @@ def test_bad_lifecycle_input_is_refused_before_anything_is_registered(
 
 
 def plugged(intermediate: str) -> dict[str, str]:
+    """A plugged-in CA whose intermediate is a real CA certificate named ``intermediate``."""
     return {
-        "ca_cert_pem": intermediate,
+        "ca_cert_pem": ca_pem(intermediate),
         "ca_key_pem": "KEY of " + intermediate,
-        "root_cert_pem": "ROOT",
-        "cert_chain_pem": intermediate + "ROOT",
+        "root_cert_pem": ca_pem("ROOT"),
+        "cert_chain_pem": ca_pem(intermediate) + ca_pem("ROOT"),
     }
 
 

@@ -143,7 +143,11 @@ def test_leak_scan_finds_a_plain_key(mesh_session: MockSession) -> None:
 @pytest.mark.parametrize(
     ("args", "field", "words"),
     [
-        ({"key": {"algorithm": "RSA", "rsa_bits": 1024}}, "key.rsa_bits", "2048, 3072 and 4096"),
+        (
+            {"key": {"algorithm": "RSA", "rsa_bits": 1024}},
+            "key.rsa_bits",
+            "one of 2048, 3072, 4096",
+        ),
         (
             {"key": {"algorithm": "ECDSA", "ecdsa_curve": "P224"}},
             "key.ecdsa_curve",
@@ -158,7 +162,7 @@ def test_leak_scan_finds_a_plain_key(mesh_session: MockSession) -> None:
         ({"key": {"rsa_bits": 4096}}, "key.rsa_bits", "only used with algorithm 'RSA'"),
         ({"validity_hours": 720, "early_renewal_hours": 720}, "validity_hours", "renewal window"),
         ({"validity_hours": 100}, "validity_hours", "not longer than early_renewal_hours"),
-        ({"validity_hours": 0}, "validity_hours", "greater than 0"),
+        ({"validity_hours": 0}, "validity_hours", "1 or more"),
         ({"early_renewal_hours": -1}, "early_renewal_hours", "0 or more"),
         ({"trust_domain": "Not A Domain"}, "trust_domain", "DNS-1123 subdomain"),
     ],
@@ -219,3 +223,35 @@ def test_protect_root_must_be_a_bool(mesh_session: MockSession) -> None:
         CertificateAuthority("pki", {"protect_root": "false"})  # type: ignore[typeddict-item]
     assert err.value.field == "protect_root"
     assert len(mesh_session.settle()) == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "words"),
+    [
+        ({"algorithm": "ECDSA", "ecdsa_curve": "P224"}, "key.ecdsa_curve", "one of 'P256', 'P384'"),
+        ({"algorithm": "RSA", "rsa_bits": 1024}, "key.rsa_bits", "one of 2048, 3072, 4096"),
+        ({"algorithm": "ECDSA", "curve": "P256"}, "key.curve", "did you mean 'ecdsa_curve'"),
+    ],
+)
+def test_p224_and_weak_keys_are_refused_on_every_path(
+    mesh_session: MockSession, key: Any, field: str, words: str
+) -> None:
+    from mesh_https import LeafCertificate
+
+    ca = CertificateAuthority("pki")
+    issuer = ca.issuer()
+    builds = {
+        "LeafCertificate": lambda: LeafCertificate(
+            "leaf", issuer, common_name="a", dns_names=["a.example.com"], uses=[], key=key
+        ),
+        "ServerCertificate": lambda: server_certificate("srv", issuer, ["a.example.com"], key=key),
+        "ClientCertificate": lambda: client_certificate("cli", issuer, "client", key=key),
+        "CertificateAuthority": lambda: CertificateAuthority("other", {"key": key}),
+    }
+    before = len(mesh_session.settle())
+    for component, build in builds.items():
+        with pytest.raises(ValidationError) as err:
+            build()
+        assert (err.value.component, err.value.field) == (component, field)
+        assert words in str(err.value)
+    assert len(mesh_session.settle()) == before, "nothing more was registered"
