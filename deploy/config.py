@@ -1,31 +1,36 @@
-"""Stack config for the project's own program: read, checked, and turned into component args.
+"""Stack config for the project's own program, mapped from the components' declarations.
 
-Every key lives under the project namespace ``mesh-https:``. Each top-level key is an object;
-unknown keys are errors (a typo would otherwise be ignored silently). The README's
-"Stack configuration" section documents every key; keep the two in step.
+Every key lives under the project namespace ``mesh-https:``, one object per section. A
+section's keys are the fields of a component's Args (``IstioInstallArgs`` for ``istio``, and
+so on), spelt in camelCase: ``release_timeout_seconds`` is ``releaseTimeoutSeconds``. There is
+no second table: the declarations decide which keys exist, their types and what is valid, and
+errors name the key the user typed (``mesh-https:canary.weights``). Fields the program fills
+in from other components (namespaces, selectors, principals) are not config keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict, TypeVar
 
 import pulumi
+from pulumi.runtime.config import CONFIG
 
+from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https.canary_route import CanaryRouteArgs
+from mesh_https.canary_route import CanaryRouteArgs, MatchRouteArgs, RetriesArgs
 from mesh_https.canary_route import validate_args as validate_canary_args
 from mesh_https.cluster import (
     DEFAULT_NODE_PORTS,
     ExistingClusterArgs,
     GatewayServiceArgs,
     KindClusterArgs,
-    Ports,
     gateway_service_for,
     validate_existing_args,
     validate_kind_args,
 )
+from mesh_https.constraints import DnsLabel, Duration, HeaderName, NonNegativeInt
 from mesh_https.https_gateway import HttpsGatewayArgs
 from mesh_https.https_gateway import validate_args as validate_gateway_args
 from mesh_https.istio_charts import gateway_identity
@@ -39,75 +44,158 @@ from mesh_https.strict_mtls import validate_args as validate_mtls_args
 
 PROJECT = "mesh-https"
 SOURCE = "stack config"
+CLUSTER_NAME = "cluster"
+"""The Pulumi name of the cluster component (and the kind cluster's default name)."""
 
-CLUSTER_KEYS = {
-    "type": "kind | existing",
-    "name": "kind cluster name",
-    "nodeImage": "kind node image",
-    "hostPorts": "{http, https} host ports (kind)",
-    "nodePorts": "{http, https} gateway NodePorts",
-    "listenAddress": "host address for the port mappings (kind)",
-    "workers": "worker node count (kind)",
-    "kubeconfigPath": "kubeconfig file (existing)",
-    "context": "kubeconfig context (existing)",
-    "loadBalancer": "whether LoadBalancer Services work (existing)",
-    "gatewayAnnotations": "annotations for the gateway Service (existing)",
-}
-KIND_ONLY = ("name", "nodeImage", "hostPorts", "listenAddress", "workers")
-EXISTING_ONLY = ("kubeconfigPath", "context", "loadBalancer", "gatewayAnnotations")
+T = TypeVar("T")
 
-ISTIO_KEYS = {
-    "mode": "sidecar | ambient",
-    "version": "Istio version for every chart",
-    "revision": "control-plane revision",
-    "chartRepository": "Helm repository URL or oci:// registry path",
-    "imageHub": "registry of Istio's images",
-    "revisions": "[{name, version, tags, istiodValues}]: control-plane revisions side by side",
-    "workloadRevision": "tag or revision the gateway and namespaces use",
-    "systemNamespace": "istiod namespace",
-    "gatewayNamespace": "ingress gateway namespace",
-    "gatewayReleaseName": "gateway Helm release name",
-    "ambientNamespace": "cni/ztunnel namespace (ambient)",
-    "releaseTimeoutSeconds": "Helm release timeout",
-    "istiodValues": "extra istiod chart values",
-    "gatewayValues": "extra gateway chart values",
-}
 
-PKI_KEYS = {
-    "intermediate": "issue ingress certificates from an intermediate (bool)",
-    "meshCa": "plug an intermediate of the same root into istiod (bool)",
-    "validityHours": "CA certificate lifetime",
-    "earlyRenewalHours": "CA renewal window",
-    "keyAlgorithm": "ECDSA | RSA",
-    "protectRoot": "protect the root key and certificate from deletion (bool)",
-}
-GATEWAY_KEYS = {
-    "hosts": "host names served over HTTPS (list)",
-    "grouping": "shared | per_host",
-    "mode": "SIMPLE | MUTUAL | PASSTHROUGH",
-    "minTlsVersion": "TLSV1_2 | TLSV1_3",
-    "cipherSuites": "TLS 1.2 cipher suites (list)",
-    "httpsRedirect": "redirect port 80 to HTTPS (bool)",
-    "allowWildcards": "allow *.example.com hosts (bool)",
-    "validityHours": "server certificate lifetime",
-    "earlyRenewalHours": "server certificate renewal window",
-}
-APP_KEYS = {
-    "namespace": "the demo application's namespace",
-    "scopeSidecar": "limit the namespace's proxies with a Sidecar (bool)",
-}
+class ClusterSectionArgs(KindClusterArgs, ExistingClusterArgs, total=False):
+    """``mesh-https:cluster``: a kind cluster made by the stack, or an existing one."""
 
-CANARY_KEYS = {
-    "weights": "subset name -> integer weight, summing to 100 (e.g. {v1: 80, v2: 20})",
-    "headerRoute": "{header, value, subset}: requests with that header go to that subset",
-    "timeout": "route timeout, e.g. 10s",
-    "retries": "{attempts, perTryTimeout, retryOn}",
+    type: Literal["kind", "existing"]
+    """``kind`` (default: created by the stack) or ``existing`` (a kubeconfig)."""
+
+
+class HeaderRouteArgs(TypedDict):
+    """A header that sends a request to one subset, whatever the weights."""
+
+    header: HeaderName
+    """The request header (lowercase)."""
+    value: str
+    """Its exact value."""
+    subset: DnsLabel
+    """The subset it sends requests to."""
+
+
+class DemoCanaryArgs(TypedDict, total=False):
+    """``mesh-https:canary``: the demo app's split, header route, timeout and retries."""
+
+    weights: Mapping[DnsLabel, NonNegativeInt]
+    """Subset name → integer weight, summing to 100. Default ``{v1: 80, v2: 20}``."""
+    header_route: HeaderRouteArgs | None
+    """Requests with this header go to this subset; ``null`` for none. Default:
+    ``x-canary: always`` → ``v2`` while ``v2`` is in ``weights``."""
+    timeout: Duration
+    """Route timeout, e.g. ``10s``; it must cover retries x per-try timeout."""
+    retries: RetriesArgs
+    """Retry policy."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One top-level config key: the Args it is read as, and what the program supplies."""
+
+    args_type: Any
+    supplied: frozenset[str] = frozenset()
+    """Fields the program fills in from other components: not config keys."""
+
+
+SECTIONS: dict[str, Section] = {
+    "cluster": Section(ClusterSectionArgs, frozenset({"kubeconfig"})),
+    "istio": Section(IstioInstallArgs, frozenset({"gateway_service", "plugged_ca", "depends_on"})),
+    "pki": Section(CertificateAuthorityArgs),
+    "gateway": Section(
+        HttpsGatewayArgs,
+        frozenset({"gateway_namespace", "selector", "issuer", "local_ingress", "depends_on"}),
+    ),
+    "app": Section(
+        MeshNamespaceArgs, frozenset({"mode", "revision", "system_namespace", "depends_on"})
+    ),
+    "canary": Section(DemoCanaryArgs),
+    "mtls": Section(
+        StrictMtlsArgs,
+        frozenset(
+            {"system_namespace", "data_plane_mode", "namespaces", "gateway_principal", "depends_on"}
+        ),
+    ),
 }
-MTLS_KEYS = {
-    "peerMode": "STRICT | PERMISSIVE (PERMISSIVE needs migration: true)",
-    "migration": "allow PERMISSIVE while moving workloads in (bool)",
-    "allow": "more callers: [{name, principals, namespaces, paths, methods}]",
-}
+"""Every config section and the declaration it is read as."""
+
+SECRET_KEYS = {"kubeconfig": "an existing cluster's kubeconfig content (secret)"}
+KIND_ONLY = frozenset(KindClusterArgs.__annotations__) - frozenset(
+    ExistingClusterArgs.__annotations__
+)
+EXISTING_ONLY = frozenset(ExistingClusterArgs.__annotations__) - frozenset(
+    KindClusterArgs.__annotations__
+)
+
+
+def config_key(section: str, field: str) -> str:
+    """The config key of a field path such as ``retries.per_try_timeout``."""
+    name = contract.config_field_name(SECTIONS[section].args_type, f"{PROJECT}:{section}")
+    return name(contract.parse_field_path(field))
+
+
+def _as_config_error(section: str, err: v.ValidationError) -> v.ValidationError:
+    """A component's error on a field that came from config, renamed to the config key."""
+    return v.ValidationError(err.component, config_key(section, err.field), err.problem)
+
+
+def checked(section: str, build: Callable[[], T]) -> T:
+    """Run a component's validation on config-derived args, naming config keys in errors."""
+    try:
+        return build()
+    except v.ValidationError as err:
+        raise _as_config_error(section, err) from None
+
+
+def read_section(config: pulumi.Config, section: str) -> dict[str, Any]:
+    """A section's raw object, checked against its declaration, as snake_case Args."""
+    spec = SECTIONS[section]
+    field = f"{PROJECT}:{section}"
+    try:
+        raw = config.get_object(section)
+    except pulumi.ConfigTypeError:
+        raw = config.get(section)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        keys = [contract.camel(k) for k in contract.field_types(_without_required(spec))]
+        v.fail(SOURCE, field, f"is {raw!r}; it must be an object with keys {', '.join(keys)}")
+    args: dict[str, Any] = contract.from_config(spec.args_type, raw)
+    for name in sorted(spec.supplied & set(args)):
+        v.fail(
+            SOURCE,
+            f"{field}.{contract.camel(name)}",
+            "is filled in by the program from the other components; remove it",
+        )
+    name_of = contract.config_field_name(spec.args_type, field)
+    contract.check(SOURCE, _without_required(spec), args, field_name=name_of)
+    return args
+
+
+def _without_required(spec: Section) -> Any:
+    # A section is the Args less what the program supplies; every key in it is optional
+    # here (the component's own check, with the program's values, enforces the rest).
+    return _partial_type(spec.args_type, spec.supplied)
+
+
+_PARTIALS: dict[tuple[Any, frozenset[str]], Any] = {}
+
+
+def _partial_type(args_type: Any, supplied: frozenset[str]) -> Any:
+    key = (args_type, supplied)
+    if key not in _PARTIALS:
+        hints = contract.field_types(args_type)
+        fields = {k: tp for k, tp in hints.items() if k not in supplied}
+        make: Any = TypedDict  # the functional form, with a computed name
+        partial = make(f"{args_type.__name__}Config", fields, total=False)
+        _PARTIALS[key] = partial
+    return _PARTIALS[key]
+
+
+def _unknown_sections() -> None:
+    known = {f"{PROJECT}:{s}" for s in SECTIONS} | {f"{PROJECT}:{s}" for s in SECRET_KEYS}
+    for key in sorted(CONFIG.get()):
+        if key.startswith(f"{PROJECT}:") and key not in known:
+            v.fail(
+                SOURCE,
+                key,
+                "is not a known key; "
+                + contract.suggest(key, sorted(known))
+                + f"valid keys: {', '.join(sorted(known))}",
+            )
 
 
 @dataclass(frozen=True)
@@ -145,202 +233,41 @@ class StackConfig:
     """Without the namespaces and principal, which come from the other components."""
 
 
-def _section(config: pulumi.Config, key: str, allowed: Mapping[str, str]) -> dict[str, Any]:
-    field = f"{PROJECT}:{key}"
-    try:
-        raw = config.get_object(key)
-    except pulumi.ConfigTypeError:
-        raw = config.get(key)
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        v.fail(SOURCE, field, f"is {raw!r}; it must be an object with keys {sorted(allowed)}")
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        valid = ", ".join(f"{k} ({allowed[k]})" for k in allowed)
-        v.fail(SOURCE, f"{field}.{unknown[0]}", f"is not a known key; valid keys: {valid}")
-    return raw
-
-
-def _ports(field: str, raw: Any) -> Ports:
-    if not isinstance(raw, dict):
-        v.fail(SOURCE, field, f"is {raw!r}; it must be an object {{http: N, https: N}}")
-    return {"http": raw.get("http"), "https": raw.get("https")}  # type: ignore[typeddict-item]
-
-
-def _string_map(field: str, raw: Any) -> dict[str, str]:
-    if not isinstance(raw, dict) or not all(isinstance(x, str) for x in raw.values()):
-        v.fail(SOURCE, field, f"is {raw!r}; it must be an object of strings")
-    return {str(k): str(x) for k, x in raw.items()}
-
-
-def _object(field: str, raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        v.fail(SOURCE, field, f"is {raw!r}; it must be an object")
-    return raw
-
-
 def load_cluster(config: pulumi.Config) -> ClusterConfig:
     """``mesh-https:cluster`` (and the secret ``mesh-https:kubeconfig``), checked."""
-    raw = _section(config, "cluster", CLUSTER_KEYS)
-    field = f"{PROJECT}:cluster"
-    cluster_type = raw.get("type", "kind")
-    v.check_choice(SOURCE, f"{field}.type", cluster_type, ("kind", "existing"))
+    raw = read_section(config, "cluster")
+    cluster_type = raw.pop("type", "kind")
     wrong = EXISTING_ONLY if cluster_type == "kind" else KIND_ONLY
-    for key in wrong:
-        if key in raw:
-            v.fail(SOURCE, f"{field}.{key}", f"does not apply to a {cluster_type!r} cluster")
-
-    kind: KindClusterArgs = {}
-    existing: ExistingClusterArgs = {}
-    if cluster_type == "kind":
-        if "name" in raw:
-            kind["cluster_name"] = raw["name"]
-        if "nodeImage" in raw:
-            kind["node_image"] = raw["nodeImage"]
-        if "hostPorts" in raw:
-            kind["host_ports"] = _ports(f"{field}.hostPorts", raw["hostPorts"])
-        if "nodePorts" in raw:
-            kind["node_ports"] = _ports(f"{field}.nodePorts", raw["nodePorts"])
-        if "listenAddress" in raw:
-            kind["listen_address"] = raw["listenAddress"]
-        if "workers" in raw:
-            kind["workers"] = raw["workers"]
-    else:
-        content = config.get_secret("kubeconfig")
-        if content is not None:
-            existing["kubeconfig"] = content
-        if "kubeconfigPath" in raw:
-            existing["kubeconfig_path"] = raw["kubeconfigPath"]
-        if content is None and "kubeconfigPath" not in raw:
-            v.fail(
-                SOURCE,
-                f"{field}.kubeconfigPath",
-                "is missing; an existing cluster needs it, or the secret "
-                f"`{PROJECT}:kubeconfig` (pulumi config set --secret {PROJECT}:kubeconfig ...)",
-            )
-        if "context" in raw:
-            existing["context"] = raw["context"]
-        if "loadBalancer" in raw:
-            if not isinstance(raw["loadBalancer"], bool):
-                v.fail(SOURCE, f"{field}.loadBalancer", "must be true or false")
-            existing["load_balancer"] = raw["loadBalancer"]
-        if "nodePorts" in raw:
-            existing["node_ports"] = _ports(f"{field}.nodePorts", raw["nodePorts"])
-        if "gatewayAnnotations" in raw:
-            existing["gateway_annotations"] = _string_map(
-                f"{field}.gatewayAnnotations", raw["gatewayAnnotations"]
-            )
-    return ClusterConfig(type=cluster_type, kind=kind, existing=existing)
-
-
-_ISTIO_ARG_NAMES = {
-    "mode": "mode",
-    "version": "version",
-    "revision": "revision",
-    "chartRepository": "chart_repository",
-    "imageHub": "image_hub",
-    "workloadRevision": "workload_revision",
-    "systemNamespace": "system_namespace",
-    "gatewayNamespace": "gateway_namespace",
-    "gatewayReleaseName": "gateway_release_name",
-    "ambientNamespace": "ambient_namespace",
-    "releaseTimeoutSeconds": "release_timeout_seconds",
-}
-
-
-def load_istio(config: pulumi.Config) -> IstioInstallArgs:
-    """``mesh-https:istio``, as ``IstioInstallArgs`` (the component checks the values)."""
-    raw = _section(config, "istio", ISTIO_KEYS)
-    args: dict[str, Any] = {arg: raw[key] for key, arg in _ISTIO_ARG_NAMES.items() if key in raw}
-    for key, arg in (("istiodValues", "istiod_values"), ("gatewayValues", "gateway_values")):
-        if key in raw:
-            args[arg] = _object(f"{PROJECT}:istio.{key}", raw[key])
-    if "revisions" in raw:
-        field = f"{PROJECT}:istio.revisions"
-        if not isinstance(raw["revisions"], list):
-            v.fail(SOURCE, field, "must be a list of {name, version, tags, istiodValues}")
-        revision_keys = {"name": "name", "version": "version", "tags": "tags"}
-        args["revisions"] = []
-        for i, entry in enumerate(raw["revisions"]):
-            entry = _object(f"{field}[{i}]", entry)
-            unknown = sorted(set(entry) - {*revision_keys, "istiodValues"})
-            if unknown:
-                v.fail(
-                    SOURCE,
-                    f"{field}[{i}].{unknown[0]}",
-                    "is not a known key; valid keys: name, version, tags, istiodValues",
-                )
-            revision = _renamed(entry, revision_keys)
-            if "istiodValues" in entry:
-                revision["istiod_values"] = _object(
-                    f"{field}[{i}].istiodValues", entry["istiodValues"]
-                )
-            args["revisions"].append(revision)
-    return args  # type: ignore[return-value]
-
-
-def _renamed(raw: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    return {arg: raw[key] for key, arg in names.items() if key in raw}
-
-
-def load_pki(config: pulumi.Config) -> CertificateAuthorityArgs:
-    """``mesh-https:pki``: the stack's one CA (ingress and, with meshCa, the mesh)."""
-    raw = _section(config, "pki", PKI_KEYS)
-    args = _renamed(
-        raw,
-        {
-            "intermediate": "intermediate",
-            "meshCa": "mesh_ca",
-            "validityHours": "validity_hours",
-            "earlyRenewalHours": "early_renewal_hours",
-            "protectRoot": "protect_root",
-        },
-    )
-    if "keyAlgorithm" in raw:
-        args["key"] = {"algorithm": raw["keyAlgorithm"]}
-    return args  # type: ignore[return-value]
-
-
-def load_gateway(config: pulumi.Config) -> HttpsGatewayArgs:
-    """``mesh-https:gateway``: the HTTPS edge (hosts default to the dev host)."""
-    raw = _section(config, "gateway", GATEWAY_KEYS)
-    args = _renamed(
-        raw,
-        {
-            "hosts": "hosts",
-            "grouping": "grouping",
-            "mode": "mode",
-            "minTlsVersion": "min_tls_version",
-            "cipherSuites": "cipher_suites",
-            "httpsRedirect": "https_redirect",
-            "allowWildcards": "allow_wildcards",
-            "validityHours": "validity_hours",
-            "earlyRenewalHours": "early_renewal_hours",
-        },
-    )
-    args.setdefault("hosts", ["hello.mesh-https.test"])
-    return args  # type: ignore[return-value]
-
-
-def load_app(config: pulumi.Config) -> MeshNamespaceArgs:
-    """``mesh-https:app``: where the demo application runs."""
-    raw = _section(config, "app", APP_KEYS)
-    args = _renamed(raw, {"namespace": "namespace", "scopeSidecar": "scope_sidecar"})
-    args.setdefault("namespace", "demo")
-    return args  # type: ignore[return-value]
-
-
-def load_canary(config: pulumi.Config, namespace: str) -> CanaryRouteArgs:
-    """``mesh-https:canary``: the demo app's split (80/20 by default) and header route."""
-    raw = _section(config, "canary", CANARY_KEYS)
-    field = f"{PROJECT}:canary"
-    weights = raw.get("weights", {"v1": 80, "v2": 20})
-    if not isinstance(weights, dict):
+    for field in sorted(wrong & set(raw)):
         v.fail(
-            SOURCE, f"{field}.weights", f"is {weights!r}; it must be an object {{v1: 80, v2: 20}}"
+            SOURCE, config_key("cluster", field), f"does not apply to a {cluster_type!r} cluster"
         )
-    args: dict[str, Any] = {
+    if cluster_type == "kind":
+        kind = checked("cluster", lambda: validate_kind_args(CLUSTER_NAME, _args(raw)))
+        return ClusterConfig(type="kind", kind=kind, existing={})
+    existing: dict[str, Any] = dict(raw)
+    content = config.get_secret("kubeconfig")
+    if content is not None:
+        existing["kubeconfig"] = content
+    elif "kubeconfig_path" not in existing:
+        v.fail(
+            SOURCE,
+            config_key("cluster", "kubeconfig_path"),
+            "is missing; an existing cluster needs it, or the secret "
+            f"`{PROJECT}:kubeconfig` (pulumi config set --secret {PROJECT}:kubeconfig ...)",
+        )
+    checked_existing = checked("cluster", lambda: validate_existing_args(_args(existing)))
+    return ClusterConfig(type="existing", kind={}, existing=checked_existing)
+
+
+def canary_args(canary: DemoCanaryArgs, namespace: str) -> CanaryRouteArgs:
+    """The demo app's CanaryRoute from ``mesh-https:canary``.
+
+    The default header route (``x-canary: always`` → ``v2``) applies only while ``v2`` is a
+    subset: rolling back to ``{v1: 100}`` must not fail over a route the user never wrote.
+    """
+    weights = canary.get("weights", {"v1": 80, "v2": 20})
+    args: CanaryRouteArgs = {
         "host": "helloworld",
         "namespace": namespace,
         "port": 5000,
@@ -349,47 +276,32 @@ def load_canary(config: pulumi.Config, namespace: str) -> CanaryRouteArgs:
             for name, weight in weights.items()
         ],
     }
-    header = raw.get("headerRoute", {"header": "x-canary", "value": "always", "subset": "v2"})
-    if header:
-        if not isinstance(header, dict) or set(header) != {"header", "value", "subset"}:
-            v.fail(SOURCE, f"{field}.headerRoute", "must be an object {header, value, subset}")
-        args["routes"] = [
-            {
-                "name": f"force-{header['subset']}",
-                "subset": header["subset"],
-                "headers": {header["header"]: {"exact": header["value"]}},
-            }
-        ]
-    if "timeout" in raw:
-        args["timeout"] = raw["timeout"]
-    if "retries" in raw:
-        retries = _object(f"{field}.retries", raw["retries"])
-        args["retries"] = _renamed(
-            retries,
-            {"attempts": "attempts", "perTryTimeout": "per_try_timeout", "retryOn": "retry_on"},
-        )
-    return args  # type: ignore[return-value]
+    default: HeaderRouteArgs | None = (
+        {"header": "x-canary", "value": "always", "subset": "v2"} if "v2" in weights else None
+    )
+    header = canary.get("header_route", default)
+    if header is not None:
+        route: MatchRouteArgs = {
+            "name": f"force-{header['subset']}",
+            "subset": header["subset"],
+            "headers": {header["header"]: {"exact": header["value"]}},
+        }
+        args["routes"] = [route]
+    if "timeout" in canary:
+        args["timeout"] = canary["timeout"]
+    if "retries" in canary:
+        args["retries"] = canary["retries"]
+    return args
 
 
-def load_mtls(config: pulumi.Config) -> StrictMtlsArgs:
-    """``mesh-https:mtls``: STRICT for the app namespace, and who else may call it."""
-    raw = _section(config, "mtls", MTLS_KEYS)
-    args = _renamed(raw, {"peerMode": "peer_mode", "migration": "migration"})
-    if "allow" in raw:
-        if not isinstance(raw["allow"], list):
-            v.fail(SOURCE, f"{PROJECT}:mtls.allow", "must be a list of rules")
-        args["allow"] = [
-            _renamed(
-                _object(f"{PROJECT}:mtls.allow[{i}]", rule),
-                {k: k for k in ("name", "principals", "namespaces", "paths", "methods")},
-            )
-            for i, rule in enumerate(raw["allow"])
-        ]
-    return args  # type: ignore[return-value]
-
-
-CLUSTER_NAME = "cluster"
-"""The Pulumi name of the cluster component (and the kind cluster's default name)."""
+def _canary_field(field: str) -> str:
+    """A CanaryRoute field built from ``mesh-https:canary`` → the config field it came from."""
+    path = contract.parse_field_path(field)
+    if path[:1] == ("subsets",):
+        return "weights"
+    if path[:1] == ("routes",):
+        return "header_route"
+    return field
 
 
 def load(config: pulumi.Config | None = None) -> StackConfig:
@@ -399,49 +311,83 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     the config leaves nothing half-created.
     """
     config = config or pulumi.Config(PROJECT)
+    _unknown_sections()
     cluster = load_cluster(config)
-    if cluster.type == "kind":
-        validate_kind_args(CLUSTER_NAME, cluster.kind)
-    else:
-        validate_existing_args(cluster.existing)
-    istio = load_istio(config)
-    istio["gateway_service"] = cluster.gateway_service()
-    validate_istio_args(istio)
-    pki = load_pki(config)
-    validate_ca_args(pki)
-    gateway = load_gateway(config)
-    # The gateway's namespace and selector will come from IstioInstall's outputs; their
-    # values are known here, so the gateway's input is checked with them now.
+    istio_raw = read_section(config, "istio")
+    service = cluster.gateway_service()
+    istio: Any = checked(
+        "istio", lambda: validate_istio_args(_args(istio_raw, gateway_service=service))
+    )
+    pki_raw = read_section(config, "pki")
+    checked("pki", lambda: validate_ca_args(_args(pki_raw)))
+    gateway_raw = read_section(config, "gateway")
+    gateway_raw.setdefault("hosts", ["hello.mesh-https.test"])
+    # The gateway's namespace and selector will come from IstioInstall; they are known here.
+    gateway_namespace = istio.get("gateway_namespace", "istio-ingress")
     selector, _, _ = gateway_identity(
         istio.get("gateway_release_name", "istio-ingress"),
-        istio.get("gateway_namespace", "istio-ingress"),
+        gateway_namespace,
         istio.get("gateway_values"),
     )
-    validate_gateway_args(
-        {
-            **gateway,
-            "gateway_namespace": istio.get("gateway_namespace", "istio-ingress"),
-            "selector": selector,
-        }
+    checked(
+        "gateway",
+        lambda: validate_gateway_args(
+            _args(gateway_raw, gateway_namespace=gateway_namespace, selector=selector)
+        ),
     )
-    app = load_app(config)
+    app_raw = read_section(config, "app")
+    app_raw.setdefault("namespace", "demo")
     mode = istio.get("mode", "sidecar")
-    validate_namespace_args("app", {**app, "mode": mode})
-    canary = load_canary(config, app.get("namespace", "demo"))
-    hosts = list(gateway.get("hosts", []))
-    # The gateway reference is an Output later; only its hosts matter to the checks.
-    validate_canary_args(
+    system_namespace = istio.get("system_namespace", "istio-system")
+    checked(
         "app",
-        {**canary, "gateways": [{"ref": "checked/later", "hosts": hosts}], "external_hosts": hosts},
+        lambda: validate_namespace_args(
+            "app", _args(app_raw, mode=mode, system_namespace=system_namespace)
+        ),
     )
-    mtls = load_mtls(config)
-    validate_mtls_args({**mtls, "data_plane_mode": mode, "namespaces": [canary["namespace"]]})
+    canary = canary_args(_args(read_section(config, "canary")), app_raw["namespace"])
+    hosts = list(gateway_raw["hosts"])
+    gateways = [{"ref": f"{gateway_namespace}/edge", "hosts": hosts}]
+    try:
+        # The gateway reference is an Output later; only its hosts matter to the checks.
+        validate_canary_args("app", _args(canary, gateways=gateways, external_hosts=hosts))
+    except v.ValidationError as err:
+        field = config_key("canary", _canary_field(err.field))
+        raise v.ValidationError(err.component, field, err.problem) from None
+    mtls_raw = read_section(config, "mtls")
+    checked(
+        "mtls",
+        lambda: validate_mtls_args(
+            _args(
+                mtls_raw,
+                data_plane_mode=mode,
+                system_namespace=system_namespace,
+                namespaces=[canary["namespace"]],
+            )
+        ),
+    )
     return StackConfig(
         cluster=cluster,
-        istio=istio,
-        pki=pki,
-        gateway=gateway,
-        app=app,
+        istio=_args(istio_raw, gateway_service=service),
+        pki=_args(pki_raw),
+        gateway=_args(gateway_raw),
+        app=_args(app_raw),
         canary=canary,
-        mtls=mtls,
+        mtls=_args(mtls_raw),
     )
+
+
+def _args(raw: Mapping[str, Any], **supplied: Any) -> Any:
+    """Config-derived args with the program's values added (typed by whoever takes them)."""
+    return {**raw, **supplied}
+
+
+__all__ = [
+    "CLUSTER_NAME",
+    "PROJECT",
+    "SECTIONS",
+    "ClusterConfig",
+    "DemoCanaryArgs",
+    "StackConfig",
+    "load",
+]

@@ -27,6 +27,8 @@ from __future__ import annotations
 import collections.abc
 import difflib
 import inspect
+import re
+import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +98,17 @@ def _hints(typed_dict: type) -> dict[str, Any]:
         if get_origin(tp) in (typing.Required, typing.NotRequired):
             hints[key] = get_args(tp)[0]
     return hints
+
+
+def field_types(typed_dict: type) -> dict[str, Any]:
+    """A TypedDict's fields and their declared types (``Annotated`` metadata kept)."""
+    return _hints(typed_dict)
+
+
+def suggest(word: str, options: Sequence[str]) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``options``, or ``""``."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _required(typed_dict: type) -> set[str]:
@@ -179,6 +192,10 @@ def describe(tp: Any) -> str:
         return "a number"
     if tp is Any:
         return "any value"
+    if tp is type(None):
+        return "null"
+    if origin in (Union, types.UnionType):
+        return " or ".join(describe(a) for a in get_args(tp))
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (Sequence, list, tuple) or origin is typing.Sequence:
@@ -285,7 +302,9 @@ def _shadow(tp: Any, *, value_ok: bool) -> Any:
     elif origin in (Mapping, dict) or origin is typing.Mapping:
         key, value = get_args(tp)
         base = Mapping[_shadow(key, value_ok=False), _shadow(value, value_ok=value_ok)]  # type: ignore[misc]
-    elif origin is Literal or tp in (str, int, float, bool) or tp is Any:
+    elif origin in (Union, types.UnionType):
+        base = Union[tuple(_shadow(a, value_ok=value_ok) for a in get_args(tp))]  # noqa: UP007
+    elif origin is Literal or tp in (str, int, float, bool, type(None)) or tp is Any:
         base = tp
     elif isinstance(tp, type):
         base = pydantic.InstanceOf[tp]  # type: ignore[misc]
@@ -308,8 +327,10 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
     if kind == "extra_forbidden":
         return ""  # worded by the caller, which knows the valid keys
     if kind == "missing":
-        return f"is missing; it is required ({describe(tp)})"
-    return f"is {value!r} (a {type(value).__name__}); it must be {describe(tp)}"
+        return f"is missing; it is required: {describe(tp)}"
+    kind_name = type(value).__name__
+    article = "an" if kind_name[:1] in "aeiou" else "a"
+    return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
 
 
 def _as_error(
@@ -324,13 +345,9 @@ def _as_error(
         parent = _unwrap(declared_type(args_type, loc[:-1]))[0]
         parent = _unwrap(_is_input(parent) or parent)[0]
         valid = list(_hints(parent)) if typing.is_typeddict(parent) else []
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
         names = [field_name((*loc[:-1], k)).rsplit(".", 1)[-1] for k in valid]
-        suggestion = (
-            f"did you mean {field_name((*loc[:-1], close[0])).rsplit('.', 1)[-1]!r}? "
-            if close
-            else ""
-        )
+        typed = field_name(loc).rsplit(".", 1)[-1]
+        suggestion = suggest(typed, names)
         return ValidationError(
             component,
             field_name(loc),
@@ -398,3 +415,68 @@ def _defer(
 def _needs_check(tp: Any) -> bool:
     """Whether a known value of ``tp`` can be wrong (anything but ``Any``)."""
     return _unwrap(tp)[0] is not Any
+
+
+# ------------------------------------------------------------------------- the stack config
+
+
+def camel(name: str) -> str:
+    """``per_try_timeout`` → ``perTryTimeout``: how a field is spelt in stack config."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _config_type(tp: Any) -> Any:
+    tp = _unwrap(tp)[0]
+    return _unwrap(_is_input(tp) or tp)[0]
+
+
+def from_config(args_type: Any, value: Any) -> Any:
+    """Stack-config data (camelCase keys) as the Args of ``args_type`` (snake_case keys).
+
+    Keys are mapped through the declaration, so only declared fields are renamed: the keys
+    of a mapping (labels, weights) stay as the user wrote them, and an unknown key is kept
+    as written, to be refused with its config spelling.
+    """
+    tp = _config_type(args_type)
+    origin = get_origin(tp)
+    if typing.is_typeddict(tp) and isinstance(value, dict):
+        hints = _hints(tp)
+        by_config = {camel(field): field for field in hints}
+        converted: dict[str, Any] = {}
+        for key, item in value.items():
+            field = by_config.get(key)
+            converted[field or key] = from_config(hints[field], item) if field else item
+        return converted
+    if (origin in (Sequence, list) or origin is typing.Sequence) and isinstance(value, list):
+        return [from_config(get_args(tp)[0], item) for item in value]
+    if (origin in (Mapping, dict) or origin is typing.Mapping) and isinstance(value, dict):
+        return {key: from_config(get_args(tp)[1], item) for key, item in value.items()}
+    return value
+
+
+def config_field_name(args_type: Any, prefix: str) -> Callable[[Path], str]:
+    """Names a path under ``args_type`` as the stack-config key the user typed."""
+
+    def name(path: Path) -> str:
+        text, tp = prefix, args_type
+        for part in path:
+            current = _config_type(tp) if tp is not None else None
+            if isinstance(part, int):
+                text += f"[{part}]"
+            elif current is not None and typing.is_typeddict(current):
+                text += f".{camel(part)}"
+            else:
+                text += f".{part}"
+            tp = declared_type(tp, (part,)) if tp is not None else None
+        return text
+
+    return name
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_field_path(text: str) -> Path:
+    """``allow[0].methods`` → ``("allow", 0, "methods")``."""
+    return tuple(int(index) if index else key for key, index in _PATH_PART.findall(text))

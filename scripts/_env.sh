@@ -38,7 +38,7 @@ import re, socket, sys
 text = open(sys.argv[1]).read()
 if not re.search(r"type:\s*kind", text):
     sys.exit(0)
-name = re.search(r"^\s+name:\s*(\S+)", text, re.M)
+name = re.search(r"^\s+clusterName:\s*(\S+)", text, re.M)
 if name and name.group(1) in sys.argv[2].split():
     sys.exit(0)  # the stack's own cluster is up and holds the ports
 ports = re.search(r"hostPorts:\s*\{\s*http:\s*(\d+),\s*https:\s*(\d+)", text)

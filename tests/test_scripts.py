@@ -72,7 +72,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 def _stack_file(name: str, http: int, https: int) -> Path:
     path = ROOT / "stacks" / f"Pulumi.{name}.yaml"
     path.write_text(
-        "config:\n  mesh-https:cluster:\n    type: kind\n    name: porttest-cluster\n"
+        "config:\n  mesh-https:cluster:\n    type: kind\n    clusterName: porttest-cluster\n"
         f"    hostPorts: {{http: {http}, https: {https}}}\n"
     )
     return path

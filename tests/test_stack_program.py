@@ -108,19 +108,50 @@ def test_kubeconfig_content_from_secret_config() -> None:
         ),
         (
             {"mesh-https:cluster": {"hostPorts": {"http": 80, "https": 80}}},
-            "host_ports",
+            "mesh-https:cluster.hostPorts",
             "each must be different",
         ),
-        ({"mesh-https:cluster": {"hostPorts": 80}}, "mesh-https:cluster.hostPorts", "{http: N"),
-        ({"mesh-https:istio": {"mode": "proxyless"}}, "mode", "'sidecar', 'ambient'"),
-        ({"mesh-https:istio": {"versoin": "1.2.3"}}, "mesh-https:istio.versoin", "version"),
-        ({"mesh-https:istio": {"istiodValues": []}}, "mesh-https:istio.istiodValues", "object"),
-        ({"mesh-https:gateway": {"hosts": []}}, "hosts", "at least one"),
-        ({"mesh-https:gateway": {"minTlsVersion": "TLSV1_1"}}, "min_tls_version", "below 1.2"),
+        ({"mesh-https:cluster": {"hostPorts": 80}}, "mesh-https:cluster.hostPorts", "keys http"),
+        (
+            {"mesh-https:cluster": {"loadBalancer": "false", "type": "existing"}},
+            "mesh-https:cluster.loadBalancer",
+            "true or false",
+        ),
+        ({"mesh-https:istio": {"mode": "proxyless"}}, "mesh-https:istio.mode", "'sidecar'"),
+        ({"mesh-https:istio": {"versoin": "1.2.3"}}, "mesh-https:istio.versoin", "'version'"),
+        ({"mesh-https:istio": {"istiodValues": []}}, "mesh-https:istio.istiodValues", "mapping"),
+        ({"mesh-https:gateway": {"hosts": []}}, "mesh-https:gateway.hosts", "at least one"),
+        (
+            {"mesh-https:gateway": {"minTlsVersion": "TLSV1_1"}},
+            "mesh-https:gateway.minTlsVersion",
+            "below 1.2",
+        ),
         ({"mesh-https:gateway": {"host": ["a.b.c"]}}, "mesh-https:gateway.host", "hosts"),
-        ({"mesh-https:pki": {"keyAlgorithm": "DSA"}}, "key.algorithm", "'ECDSA', 'RSA'"),
-        ({"mesh-https:pki": {"validityHours": 24}}, "validity_hours", "renewal window"),
-        ({"mesh-https:app": {"namespace": "Demo"}}, "namespace", "DNS-1123"),
+        ({"mesh-https:gatway": {"hosts": ["a.b.c"]}}, "mesh-https:gatway", "mesh-https:gateway"),
+        ({"mesh-https:pki": {"key": {"algorithm": "DSA"}}}, "mesh-https:pki.key.algorithm", "RSA"),
+        ({"mesh-https:pki": {"validityHours": 24}}, "mesh-https:pki.validityHours", "renewal"),
+        ({"mesh-https:app": {"namespace": "Demo"}}, "mesh-https:app.namespace", "DNS-1123"),
+        ({"mesh-https:canary": {"weights": {"v1": 90}}}, "mesh-https:canary.weights", "sum to 90"),
+        (
+            {"mesh-https:canary": {"retries": {"attempts": 2, "perTryTimout": "1s"}}},
+            "mesh-https:canary.retries.perTryTimout",
+            "did you mean 'perTryTimeout'",
+        ),
+        (
+            {"mesh-https:mtls": {"migration": "no", "peerMode": "PERMISSIVE"}},
+            "mesh-https:mtls.migration",
+            "true or false",
+        ),
+        (
+            {"mesh-https:mtls": {"allow": [{"name": "a", "method": ["GET"]}]}},
+            "mesh-https:mtls.allow[0].method",
+            "did you mean 'methods'",
+        ),
+        (
+            {"mesh-https:mtls": {"namespaces": ["x"]}},
+            "mesh-https:mtls.namespaces",
+            "filled in by the program",
+        ),
     ],
 )
 def test_bad_stack_config_fails_with_a_clear_error(
@@ -130,6 +161,12 @@ def test_bad_stack_config_fails_with_a_clear_error(
         run_stack("dev", **overrides)
     assert err.value.field == field
     assert words in str(err.value)
+
+
+def test_a_rollback_to_one_subset_is_not_blocked_by_the_default_header_route() -> None:
+    rec, _ = run_stack("dev", **{"mesh-https:canary": {"weights": {"v1": 100}}})
+    vs = rec.one(kind="VirtualService")
+    assert len(vs.spec["http"]) == 1, "only the weighted default route"
 
 
 def test_stack_config_errors_register_nothing() -> None:

@@ -77,7 +77,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     state = tmp_path_factory.mktemp("state")
     config = yaml.safe_load((ROOT / "stacks/Pulumi.dev.yaml").read_text())
     cluster = config["config"]["mesh-https:cluster"]
-    cluster["name"] = f"mesh-https-e2e-{suffix}"
+    cluster["clusterName"] = f"mesh-https-e2e-{suffix}"
     cluster["hostPorts"] = {"http": 18080, "https": 18443}
     cluster.setdefault("nodePorts", {"http": 30080, "https": 30443})
     stack_file = ROOT / "stacks" / f"Pulumi.{stack_name}.yaml"
