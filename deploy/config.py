@@ -17,7 +17,7 @@ from typing import Any, Literal, TypedDict, TypeVar
 import pulumi
 from pulumi.runtime.config import CONFIG
 
-from mesh_https import contract
+from mesh_https import contract, reference
 from mesh_https import validation as v
 from mesh_https.canary_route import CanaryRouteArgs, MatchRouteArgs, RetriesArgs
 from mesh_https.canary_route import validate_args as validate_canary_args
@@ -183,6 +183,14 @@ def _partial_type(args_type: Any, supplied: frozenset[str]) -> Any:
         partial = make(f"{args_type.__name__}Config", fields, total=False)
         _PARTIALS[key] = partial
     return _PARTIALS[key]
+
+
+def reference_blocks() -> dict[str, str]:
+    """The README's stack-config tables, one per section (``config:<section>``)."""
+    return {
+        f"config:{section}": reference.config_table(spec.args_type, spec.supplied)
+        for section, spec in SECTIONS.items()
+    }
 
 
 def _unknown_sections() -> None:

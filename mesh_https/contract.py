@@ -111,7 +111,7 @@ def suggest(word: str, options: Sequence[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def _required(typed_dict: type) -> set[str]:
+def required_keys(typed_dict: type) -> set[str]:
     """Required keys. Under postponed annotations a ``Required[...]`` is only seen here."""
     keys = set(typed_dict.__required_keys__)  # type: ignore[attr-defined]
     for key, tp in _raw_hints(typed_dict).items():
@@ -172,22 +172,19 @@ def declared_type(args_type: Any, path: Path) -> Any:
     return tp
 
 
-def describe(tp: Any) -> str:
-    """What a value of ``tp`` looks like, in words."""
+def describe(tp: Any, key_name: Callable[[str], str] = str) -> str:
+    """What a value of ``tp`` looks like, in words (``key_name`` spells object keys)."""
     tp, metadata = _unwrap(tp)
     rules = [m.description for m in metadata if isinstance(m, Rule)]
     if rules:
         return rules[0]
     inner = _is_input(tp)
     if inner is not None:
-        return describe(inner) + " (or an Output of one)"
+        return describe(inner, key_name) + " (or an Output of one)"
     origin = get_origin(tp)
-    if tp is str:
-        return "a string"
-    if tp is bool:
-        return "true or false (a bool)"
-    if tp is int:
-        return "a whole number (an int)"
+    simple = {str: "a string", bool: "true or false (a bool)", int: "a whole number (an int)"}
+    if tp in simple:
+        return simple[tp]
     if tp is float:
         return "a number"
     if tp is Any:
@@ -195,27 +192,22 @@ def describe(tp: Any) -> str:
     if tp is type(None):
         return "null"
     if origin in (Union, types.UnionType):
-        return " or ".join(describe(a) for a in get_args(tp))
+        return " or ".join(describe(a, key_name) for a in get_args(tp))
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (Sequence, list, tuple) or origin is typing.Sequence:
-        return f"a list of {_plural(describe(get_args(tp)[0]))} (a single value is not a list)"
+        return f"a list, each {describe(get_args(tp)[0], key_name)}"
     if origin in (Mapping, dict) or origin is typing.Mapping:
         key, value = get_args(tp)
-        return f"a mapping of {_plural(describe(key))} to {_plural(describe(value))}"
+        return (
+            f"a mapping, each key {describe(key, key_name)} and each value "
+            f"{describe(value, key_name)}"
+        )
     if typing.is_typeddict(tp):
-        return "an object with keys " + ", ".join(_hints(tp))
+        return "an object with keys " + ", ".join(key_name(k) for k in _hints(tp))
     if isinstance(tp, type):
         return f"a {tp.__name__}"
     return str(tp)
-
-
-def _plural(text: str) -> str:
-    for article in ("a ", "an "):
-        if text.startswith(article):
-            head, _, rest = text[len(article) :].partition(" ")
-            return f"{head}s {rest}".strip() if not head.endswith("s") else text[len(article) :]
-    return text
 
 
 # -------------------------------------------------------------------- the derived validator
@@ -273,7 +265,7 @@ def _shadow_typed_dict(typed_dict: type) -> Any:
     fields: dict[str, Any] = {}
     for key, tp in _hints(typed_dict).items():
         shadow = _shadow(tp, value_ok=False)
-        required = key in _required(typed_dict)
+        required = key in required_keys(typed_dict)
         fields[key] = (
             typing_extensions.Required[shadow]
             if required
@@ -326,6 +318,8 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
         return str(context["problem"])
     if kind == "extra_forbidden":
         return ""  # worded by the caller, which knows the valid keys
+    if kind == "sequence_str":
+        return f"is {value!r}, a single string; it must be {describe(tp)} (a list: [{value!r}])"
     if kind == "missing":
         return f"is missing; it is required: {describe(tp)}"
     kind_name = type(value).__name__

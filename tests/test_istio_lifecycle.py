@@ -283,7 +283,7 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
     [
         ({"revision": "a", "revisions": [{"name": "b"}]}, "revisions", "cannot be combined"),
         ({"revisions": []}, "revisions", "non-empty list"),
-        ({"revisions": "1-31-1"}, "revisions", "a single value is not a list"),
+        ({"revisions": "1-31-1"}, "revisions", "a single string"),
         ({"revisions": [{"tags": ["prod"]}]}, "revisions[0].name", "is missing"),
         ({"revisions": [{"name": "A"}]}, "revisions[0].name", "DNS-1123 label"),
         ({"revisions": [{"name": "a"}, {"name": "a"}]}, "revisions[1].name", "unique"),
@@ -292,7 +292,7 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
             "revisions[1].tags[0]",
             "already points at revision 'a'",
         ),
-        ({"revisions": [{"name": "a", "tags": "prod"}]}, "revisions[0].tags", "list of"),
+        ({"revisions": [{"name": "a", "tags": "prod"}]}, "revisions[0].tags", "a single string"),
         (
             {"revisions": [{"name": "a", "tags": ["b"]}, {"name": "b"}]},
             "revisions",

@@ -36,3 +36,23 @@ def test_every_readme_test_example_passes() -> None:
             if name.startswith("test_"):
                 with MockSession() as session:
                     fn(session)
+
+
+def test_the_input_tables_are_generated_from_the_declarations() -> None:
+    from deploy.config import SECTIONS, reference_blocks
+    from mesh_https.reference import package_blocks, render
+
+    text = (ROOT / "README.md").read_text()
+    generated = {**package_blocks(), **reference_blocks()}
+    assert render(text, generated) == text, "run scripts/update-readme.py"
+    for name in [*(f"config:{s}" for s in SECTIONS), "IstioInstallArgs", "StrictMtlsArgs"]:
+        assert f"<!-- reference:{name} -->" in text
+
+
+def test_a_table_row_follows_the_declaration() -> None:
+    from mesh_https import StrictMtlsArgs
+    from mesh_https.reference import table
+
+    rows = table(StrictMtlsArgs).splitlines()
+    assert "| `gateway_principal` | value |" in next(r for r in rows if "gateway_principal" in r)
+    assert "| `namespaces` | structural |" in next(r for r in rows if "`namespaces`" in r)
