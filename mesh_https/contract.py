@@ -327,6 +327,23 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
     return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
 
 
+def _clean_loc(args_type: Any, loc: Path) -> Path:
+    """pydantic's location, less the tags it adds for the member of a union it tried."""
+    cleaned: list[str | int] = []
+    tp = args_type
+    for part in loc:
+        base = _unwrap(tp)[0] if tp is not None else None
+        base = _unwrap(_is_input(base) or base)[0] if base is not None else None
+        if get_origin(base) in (Union, types.UnionType):
+            members = [a for a in get_args(base) if a is not type(None)]
+            tp = members[0] if len(members) == 1 else None
+            if isinstance(part, str) and (part == "none" or "[" in part or "-" in part):
+                continue
+        cleaned.append(part)
+        tp = declared_type(tp, (part,)) if tp is not None else None
+    return tuple(cleaned)
+
+
 def _as_error(
     component: str,
     args_type: Any,
@@ -334,7 +351,7 @@ def _as_error(
     field_name: Callable[[Path], str],
     prefix: Path,
 ) -> ValidationError:
-    loc: Path = (*prefix, *(p for p in error["loc"] if p != "[key]"))
+    loc: Path = _clean_loc(args_type, (*prefix, *(p for p in error["loc"] if p != "[key]")))
     if error["type"] == "extra_forbidden":
         parent = _unwrap(declared_type(args_type, loc[:-1]))[0]
         parent = _unwrap(_is_input(parent) or parent)[0]

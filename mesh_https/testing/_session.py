@@ -121,9 +121,11 @@ class MockSession:
         self.loop.close()
         asyncio.set_event_loop(None)
         if self._failed:
-            # Futures of a failed registration die with the loop. Free them now: a finalizer
-            # that runs later, inside unrelated code, can upset it (CPython 3.11's compile()
-            # fails with "AST constructor recursion depth mismatch" when one runs mid-way).
+            # Futures of a failed registration die with the loop, their errors already raised
+            # by settle(). Don't let them report again when they are freed: that can happen
+            # inside unrelated code (CPython 3.11's compile() then fails with "AST constructor
+            # recursion depth mismatch"), so they are quietened and freed now.
+            self.loop.set_exception_handler(lambda _loop, _context: None)
             gc.collect()
 
     def __enter__(self) -> MockSession:

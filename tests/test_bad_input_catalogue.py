@@ -1,0 +1,1300 @@
+"""The bad-input catalogue: mistakes a demanding new user makes, and what each one gets.
+
+Every case is refused with the package's one error type, naming the component and the field
+(or the stack-config key typed) and what would be valid, and nothing is registered. The cases
+are grouped by the class of mistake; ``CLASSES`` checks that each class has cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+from conftest import ca_pem, run_stack
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+import mesh_https as m
+from mesh_https import ValidationError
+from mesh_https.testing import MockSession
+
+KUBECONFIG = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\n"
+DELETE = object()
+"""A patch value that removes the key."""
+
+
+@dataclass(frozen=True)
+class Out:
+    """Stands for an Output of ``value``, made inside the test's session."""
+
+    value: Any
+
+
+BASE: dict[str, dict[str, Any]] = {
+    "IstioInstall": {},
+    "HttpsGateway": {
+        "gateway_namespace": "istio-ingress",
+        "selector": {"istio": "ingress"},
+        "hosts": ["a.example.com"],
+    },
+    "CanaryRoute": {
+        "host": "reviews",
+        "namespace": "shop",
+        "subsets": [
+            {"name": "v1", "labels": {"version": "v1"}, "weight": 80},
+            {"name": "v2", "labels": {"version": "v2"}, "weight": 20},
+        ],
+    },
+    "StrictMtls": {"namespaces": ["shop"]},
+    "MeshNamespace": {"namespace": "shop"},
+    "CertificateAuthority": {},
+    "KindCluster": {},
+    "ExistingCluster": {"kubeconfig": KUBECONFIG},
+}
+
+COMPONENTS: dict[str, Callable[[Any], object]] = {
+    "IstioInstall": lambda a: m.IstioInstall("istio", a),
+    "HttpsGateway": lambda a: m.HttpsGateway("edge", a),
+    "CanaryRoute": lambda a: m.CanaryRoute("reviews", a),
+    "StrictMtls": lambda a: m.StrictMtls("mtls", a),
+    "MeshNamespace": lambda a: m.MeshNamespace("shop", a),
+    "CertificateAuthority": lambda a: m.CertificateAuthority("pki", a),
+    "KindCluster": lambda a: m.KindCluster("kind", a),
+    "ExistingCluster": lambda a: m.ExistingCluster("existing", a),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One mistake: the class it belongs to, where it is made, and what the error says."""
+
+    klass: str
+    component: str
+    patch: dict[str, Any]
+    field: str
+    words: str
+    replace: bool = False
+    """Use ``patch`` as the whole args instead of laying it over the base."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.klass}:{self.component}:{self.field}"
+
+
+def _merge(base: Any, patch: Any) -> Any:
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            if value is DELETE:
+                merged.pop(key, None)
+            else:
+                merged[key] = _merge(base.get(key), value)
+        return merged
+    return patch
+
+
+def _materialize(value: Any) -> Any:
+    if isinstance(value, Out):
+        return pulumi.Output.from_input(value.value)
+    if isinstance(value, dict):
+        return {k: _materialize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_materialize(v) for v in value]
+    return value
+
+
+def subsets(**weights: Any) -> list[dict[str, Any]]:
+    return [{"name": n, "labels": {"version": n}, "weight": w} for n, w in weights.items()]
+
+
+def route(**extra: Any) -> dict[str, Any]:
+    return {"routes": [{"name": "r", "subset": "v2", **extra}]}
+
+
+C = Case
+CASES: list[Case] = [
+    # -------------------------------------------------- a string where a list belongs
+    C("str-as-list", "StrictMtls", {"namespaces": "demo"}, "namespaces", "a single string"),
+    C(
+        "str-as-list",
+        "StrictMtls",
+        {"allow": [{"name": "m", "namespaces": "monitoring"}]},
+        "allow[0].namespaces",
+        "a single string",
+    ),
+    C(
+        "str-as-list",
+        "StrictMtls",
+        {"allow": [{"name": "m", "principals": "a/ns/b/sa/c"}]},
+        "allow[0].principals",
+        "a single string",
+    ),
+    C(
+        "str-as-list",
+        "StrictMtls",
+        {"allow": [{"name": "m", "namespaces": ["a"], "methods": "GET"}]},
+        "allow[0].methods",
+        "a single string",
+    ),
+    C(
+        "str-as-list",
+        "StrictMtls",
+        {"istio_mutual_hosts": "a.b.svc.cluster.local"},
+        "istio_mutual_hosts",
+        "a single string",
+    ),
+    C("str-as-list", "HttpsGateway", {"hosts": "a.example.com"}, "hosts", "a single string"),
+    C(
+        "str-as-list",
+        "HttpsGateway",
+        {"cipher_suites": "AES128-SHA"},
+        "cipher_suites",
+        "a single string",
+    ),
+    C(
+        "str-as-list",
+        "CanaryRoute",
+        {"external_hosts": "a.example.com"},
+        "external_hosts",
+        "a single string",
+    ),
+    C("str-as-list", "CanaryRoute", {"export_to": "*"}, "export_to", "a single string"),
+    C(
+        "str-as-list",
+        "CanaryRoute",
+        {"retries": {"attempts": 2, "retry_on": "5xx"}},
+        "retries.retry_on",
+        "a single string",
+    ),
+    C("str-as-list", "IstioInstall", {"revisions": "1-31-1"}, "revisions", "a single string"),
+    C(
+        "str-as-list",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tags": "prod"}]},
+        "revisions[0].tags",
+        "a single string",
+    ),
+    C(
+        "str-as-list",
+        "MeshNamespace",
+        {"scope_sidecar": True, "extra_egress_hosts": "a/b"},
+        "extra_egress_hosts",
+        "a single string",
+    ),
+    C("str-as-list", "IstioInstall", {"depends_on": "cluster"}, "depends_on", "a single string"),
+    # ------------------------------------------------------- truthy strings and numbers
+    C(
+        "truthy",
+        "StrictMtls",
+        {"migration": "no", "peer_mode": "PERMISSIVE"},
+        "migration",
+        "true or false",
+    ),
+    C("truthy", "StrictMtls", {"mesh_wide": "false"}, "mesh_wide", "true or false"),
+    C("truthy", "StrictMtls", {"authorization": 0}, "authorization", "true or false"),
+    C("truthy", "HttpsGateway", {"https_redirect": "false"}, "https_redirect", "true or false"),
+    C("truthy", "HttpsGateway", {"allow_wildcards": 1}, "allow_wildcards", "true or false"),
+    C("truthy", "CertificateAuthority", {"mesh_ca": "false"}, "mesh_ca", "true or false"),
+    C("truthy", "CertificateAuthority", {"intermediate": "yes"}, "intermediate", "true or false"),
+    C("truthy", "CertificateAuthority", {"protect_root": "false"}, "protect_root", "true or false"),
+    C("truthy", "ExistingCluster", {"load_balancer": "false"}, "load_balancer", "true or false"),
+    C("truthy", "CanaryRoute", {"mesh": "false"}, "mesh", "true or false"),
+    C("truthy", "MeshNamespace", {"scope_sidecar": "true"}, "scope_sidecar", "true or false"),
+    # ------------------------------------------------------------- floats and bools as ints
+    C(
+        "number",
+        "CanaryRoute",
+        {"subsets": subsets(v1=80.0, v2=20)},
+        "subsets[0].weight",
+        "a whole number",
+    ),
+    C(
+        "number",
+        "CanaryRoute",
+        {"subsets": subsets(v1=True, v2=99)},
+        "subsets[0].weight",
+        "a whole number",
+    ),
+    C("number", "CanaryRoute", {"port": 80.5}, "port", "a whole number"),
+    C("number", "CanaryRoute", {"port": "80"}, "port", "a whole number"),
+    C(
+        "number",
+        "IstioInstall",
+        {"release_timeout_seconds": 600.0},
+        "release_timeout_seconds",
+        "a whole number",
+    ),
+    C("number", "KindCluster", {"workers": True}, "workers", "a whole number"),
+    C(
+        "number",
+        "KindCluster",
+        {"host_ports": {"http": 80, "https": "443"}},
+        "host_ports.https",
+        "a whole number",
+    ),
+    C(
+        "number",
+        "CertificateAuthority",
+        {"validity_hours": 2160.5},
+        "validity_hours",
+        "a whole number",
+    ),
+    C(
+        "number",
+        "StrictMtls",
+        {
+            "port_exceptions": [
+                {"name": "x", "namespace": "shop", "selector": {"a": "b"}, "port": "8080"}
+            ]
+        },
+        "port_exceptions[0].port",
+        "a whole number",
+    ),
+    # -------------------------------------------------------------- values outside a Literal
+    C("literal", "IstioInstall", {"mode": "proxyless"}, "mode", "'sidecar', 'ambient'"),
+    C("literal", "HttpsGateway", {"mode": "simple"}, "mode", "'SIMPLE'"),
+    C(
+        "literal",
+        "HttpsGateway",
+        {"min_tls_version": "TLSV1_1"},
+        "min_tls_version",
+        "TLS below 1.2 is not allowed",
+    ),
+    C("literal", "HttpsGateway", {"grouping": "perhost"}, "grouping", "'per_host'"),
+    C("literal", "StrictMtls", {"peer_mode": "DISABLE"}, "peer_mode", "named port exception"),
+    C(
+        "literal",
+        "StrictMtls",
+        {"data_plane_mode": "sidecarless"},
+        "data_plane_mode",
+        "'sidecar', 'ambient'",
+    ),
+    C(
+        "literal",
+        "StrictMtls",
+        {"allow": [{"name": "a", "namespaces": ["b"], "methods": ["get"]}]},
+        "allow[0].methods[0]",
+        "'GET'",
+    ),
+    C("literal", "CanaryRoute", {"tls_mode": "DISABLE"}, "tls_mode", "'ISTIO_MUTUAL'"),
+    C(
+        "literal",
+        "CanaryRoute",
+        {"load_balancer": {"simple": "FASTEST"}},
+        "load_balancer.simple",
+        "'ROUND_ROBIN'",
+    ),
+    C(
+        "literal",
+        "CertificateAuthority",
+        {"key": {"algorithm": "DSA"}},
+        "key.algorithm",
+        "'ECDSA', 'RSA'",
+    ),
+    C("literal", "MeshNamespace", {"mode": "ambiant"}, "mode", "'sidecar', 'ambient'"),
+    C(
+        "literal",
+        "IstioInstall",
+        {"gateway_service": {"type": "ClusterIP"}},
+        "gateway_service.type",
+        "'LoadBalancer', 'NodePort'",
+    ),
+    # ------------------------------------------------------------------ unknown keys
+    C(
+        "unknown-key",
+        "StrictMtls",
+        {"allow": [{"name": "a", "namespaces": ["b"], "method": ["GET"]}]},
+        "allow[0].method",
+        "did you mean 'methods'",
+    ),
+    C(
+        "unknown-key",
+        "CanaryRoute",
+        {"retries": {"attempts": 2, "perTryTimout": "1s"}},
+        "retries.perTryTimout",
+        "did you mean 'per_try_timeout'",
+    ),
+    C(
+        "unknown-key",
+        "CanaryRoute",
+        {"connection_pool": {"max_connection": 5}},
+        "connection_pool.max_connection",
+        "did you mean 'max_connections'",
+    ),
+    C("unknown-key", "CanaryRoute", {"connectionPool": {}}, "connectionPool", "valid keys"),
+    C(
+        "unknown-key",
+        "CanaryRoute",
+        route(headers={"x": {"exact": "1", "prefx": "a"}}),
+        "routes[0].headers.x.prefx",
+        "did you mean 'prefix'",
+    ),
+    C("unknown-key", "IstioInstall", {"versoin": "1.31.1"}, "versoin", "did you mean 'version'"),
+    C(
+        "unknown-key",
+        "IstioInstall",
+        {"gateway_service": {"type": "NodePort", "nodePorts": {}}},
+        "gateway_service.nodePorts",
+        "did you mean 'node_ports'",
+    ),
+    C(
+        "unknown-key",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tag": []}]},
+        "revisions[0].tag",
+        "did you mean 'tags'",
+    ),
+    C("unknown-key", "HttpsGateway", {"host": ["a.example.com"]}, "host", "did you mean 'hosts'"),
+    C(
+        "unknown-key",
+        "HttpsGateway",
+        {"key": {"curve": "P256"}},
+        "key.curve",
+        "did you mean 'ecdsa_curve'",
+    ),
+    C("unknown-key", "MeshNamespace", {"label": {"a": "b"}}, "label", "did you mean 'labels'"),
+    C(
+        "unknown-key",
+        "KindCluster",
+        {"hostPorts": {"http": 80, "https": 443}},
+        "hostPorts",
+        "did you mean 'host_ports'",
+    ),
+    C(
+        "unknown-key",
+        "ExistingCluster",
+        {"kube_config": KUBECONFIG},
+        "kube_config",
+        "did you mean 'kubeconfig'",
+    ),
+    C("unknown-key", "CertificateAuthority", {"validity": 10}, "validity", "validity_hours"),
+    C(
+        "unknown-key",
+        "StrictMtls",
+        {
+            "port_exceptions": [
+                {
+                    "name": "x",
+                    "namespace": "shop",
+                    "selector": {"a": "b"},
+                    "port": 80,
+                    "mod": "DISABLE",
+                }
+            ]
+        },
+        "port_exceptions[0].mod",
+        "did you mean 'mode'",
+    ),
+    # ------------------------------------------------- an Output where a plain value is needed
+    C("output", "CanaryRoute", {"namespace": Out("shop")}, "namespace", "is an Output"),
+    C("output", "CanaryRoute", {"host": Out("reviews")}, "host", "is an Output"),
+    C("output", "StrictMtls", {"namespaces": [Out("shop")]}, "namespaces[0]", "is an Output"),
+    C(
+        "output",
+        "StrictMtls",
+        {"data_plane_mode": Out("ambient")},
+        "data_plane_mode",
+        "istio.info.mode",
+    ),
+    C(
+        "output",
+        "StrictMtls",
+        {"system_namespace": Out("istio-system")},
+        "system_namespace",
+        "istio.info.system_namespace",
+    ),
+    C("output", "IstioInstall", {"mode": Out("ambient")}, "mode", "is an Output"),
+    C("output", "IstioInstall", {"revision": Out("canary")}, "revision", "is an Output"),
+    C("output", "MeshNamespace", {"mode": Out("ambient")}, "mode", "istio.info.mode"),
+    C("output", "MeshNamespace", {"revision": Out("prod")}, "revision", "istio.info.revision"),
+    C(
+        "output",
+        "MeshNamespace",
+        {"system_namespace": Out("istio-system")},
+        "system_namespace",
+        "istio.info.system_namespace",
+    ),
+    C(
+        "output",
+        "HttpsGateway",
+        {"gateway_namespace": Out("istio-ingress")},
+        "gateway_namespace",
+        "istio.info.gateway_namespace",
+    ),
+    C("output", "HttpsGateway", {"hosts": [Out("a.example.com")]}, "hosts[0]", "is an Output"),
+    C("output", "KindCluster", {"cluster_name": Out("dev")}, "cluster_name", "is an Output"),
+    # ------------------------------------------------------- what used to be a traceback
+    C("traceback", "IstioInstall", {"depends_on": pulumi.Resource}, "depends_on", "a list"),
+    C("traceback", "IstioInstall", {"istiod_values": [{"a": 1}]}, "istiod_values", "a mapping"),
+    C(
+        "traceback",
+        "IstioInstall",
+        {"gateway_values": "replicaCount: 2"},
+        "gateway_values",
+        "a mapping",
+    ),
+    C(
+        "traceback",
+        "CanaryRoute",
+        route(headers={"x-a": "b"}),
+        "routes[0].headers.x-a",
+        "an object with keys exact, prefix, regex",
+    ),
+    C(
+        "traceback",
+        "CanaryRoute",
+        {"gateways": [{"hosts": ["a.example.com"]}], "external_hosts": ["a.example.com"]},
+        "gateways[0].ref",
+        "is missing",
+    ),
+    C(
+        "traceback",
+        "HttpsGateway",
+        {"local_ingress": {"address": "127.0.0.1"}},
+        "local_ingress.ports",
+        "is missing",
+    ),
+    C(
+        "traceback",
+        "HttpsGateway",
+        {"issuer": {"cert_pem": ca_pem("x")}},
+        "issuer.private_key_pem",
+        "is missing",
+    ),
+    C(
+        "traceback",
+        "CanaryRoute",
+        {"subsets": [{"name": "v1", "labels": {"version": "v1"}}]},
+        "subsets[0].weight",
+        "is missing",
+    ),
+    C("traceback", "CanaryRoute", {"subsets": {"v1": 100}}, "subsets", "a list"),
+    C("traceback", "CanaryRoute", {"host": DELETE}, "host", "is missing"),
+    C(
+        "traceback",
+        "StrictMtls",
+        {"port_exceptions": [{"name": "x", "namespace": "shop", "port": 80}]},
+        "port_exceptions[0].selector",
+        "is missing",
+    ),
+    C("traceback", "StrictMtls", {"allow": [{"namespaces": ["a"]}]}, "allow[0].name", "is missing"),
+    C(
+        "traceback",
+        "IstioInstall",
+        {"plugged_ca": {"ca_cert_pem": ca_pem("x")}},
+        "plugged_ca.ca_key_pem",
+        "is missing",
+    ),
+    C(
+        "traceback",
+        "KindCluster",
+        {"node_ports": {"http": 30080}},
+        "node_ports.https",
+        "is missing",
+    ),
+    C(
+        "traceback",
+        "ExistingCluster",
+        {"node_ports": [30080, 30443]},
+        "node_ports",
+        "an object with keys http, https",
+    ),
+    C(
+        "traceback",
+        "IstioInstall",
+        {"chart_repository_auth": "user:pass"},
+        "chart_repository_auth",
+        "an object with keys",
+    ),
+    C("traceback", "MeshNamespace", {"labels": ["team=a"]}, "labels", "a mapping"),
+    # ------------------------------------------------------ Istio's own admission rules
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"x a": {"exact": "1"}}),
+        "routes[0].headers.x a",
+        "HTTP header name",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"X-Canary": {"exact": "1"}}),
+        "routes[0].headers.X-Canary",
+        "lowercase",
+    ),
+    C("istio-rule", "CanaryRoute", route(path={"prefix": ""}), "routes[0].path.prefix", "is empty"),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"x": {"regex": "a++"}}),
+        "routes[0].headers.x.regex",
+        "RE2 refuses",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"x": {"regex": "\\Z"}}),
+        "routes[0].headers.x.regex",
+        "RE2 refuses",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"x": {"regex": "(?=a)"}}),
+        "routes[0].headers.x.regex",
+        "RE2 refuses",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        route(headers={"x": {"regex": ""}}),
+        "routes[0].headers.x.regex",
+        "non-empty",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"retries": {"attempts": 2, "retry_on": ["5xxx"]}},
+        "retries.retry_on[0]",
+        "not a retryOn policy",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"retries": {"attempts": 2, "retry_on": ["connect_failure"]}},
+        "retries.retry_on[0]",
+        "connect-failure",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"export_to": ["*", "shop"]},
+        "export_to",
+        "'*' together with other entries",
+    ),
+    C("istio-rule", "CanaryRoute", {"export_to": ["~"]}, "export_to[0]", "'.', '*'"),
+    C("istio-rule", "CanaryRoute", {"export_to": [".", "."]}, "export_to", "duplicate"),
+    C("istio-rule", "CanaryRoute", {"timeout": "10"}, "timeout", "a duration like '2s'"),
+    C("istio-rule", "CanaryRoute", {"timeout": "0.5ms"}, "timeout", "at least 1ms"),
+    C("istio-rule", "CanaryRoute", {"timeout": "1.0005s"}, "timeout", "to the millisecond"),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"fault": {"abort": {"http_status": 503, "percentage": 0}}},
+        "fault.abort.percentage",
+        "percentage above 0",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"fault": {"abort": {"http_status": 700, "percentage": 5}}},
+        "fault.abort.http_status",
+        "from 200 to 599",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"load_balancer": {"consistent_hash_header": "X-User"}},
+        "load_balancer.consistent_hash_header",
+        "lowercase",
+    ),
+    C(
+        "istio-rule",
+        "HttpsGateway",
+        {"gateway_name": "edge.gateway"},
+        "gateway_name",
+        "DNS-1123 label",
+    ),
+    C("istio-rule", "HttpsGateway", {"gateway_name": "g" * 64}, "gateway_name", "DNS-1123 label"),
+    C(
+        "istio-rule",
+        "HttpsGateway",
+        {"cipher_suites": ["RC4-MD5"]},
+        "cipher_suites[0]",
+        "not a cipher suite Envoy accepts",
+    ),
+    C(
+        "istio-rule",
+        "StrictMtls",
+        {"gateway_principal": "spiffe://cluster.local/ns/a/sa/b"},
+        "gateway_principal",
+        "no 'spiffe://'",
+    ),
+    C(
+        "istio-rule",
+        "StrictMtls",
+        {"allow": [{"name": "a", "principals": ["*/ns/*/sa/b"]}]},
+        "allow[0].principals[0]",
+        "one '*' at most",
+    ),
+    C(
+        "istio-rule",
+        "StrictMtls",
+        {"allow": [{"name": "a", "namespaces": ["b"], "paths": ["/a*b"]}]},
+        "allow[0].paths[0]",
+        "only start or end",
+    ),
+    C(
+        "istio-rule",
+        "StrictMtls",
+        {"allow": [{"name": "a", "namespaces": ["b"], "paths": ["api"]}]},
+        "allow[0].paths[0]",
+        "start with '/'",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {
+            "subsets": [
+                *subsets(v1=100),
+                {"name": "v2", "labels": {"version": "v" * 64}, "weight": 0},
+            ]
+        },
+        "subsets[1].labels.version",
+        "label value",
+    ),
+    C("istio-rule", "MeshNamespace", {"labels": {"team/": "a"}}, "labels.team/", "label key"),
+    C("istio-rule", "MeshNamespace", {"labels": {"team": "a b"}}, "labels.team", "label value"),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"revision": "r" * 47},
+        "revision",
+        "53 characters, Helm's limit",
+    ),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"gateway_release_name": "g" * 54},
+        "gateway_release_name",
+        "53 characters",
+    ),
+    C("istio-rule", "IstioInstall", {"version": "1.21.6"}, "version", "networking.istio.io/v1"),
+    C("istio-rule", "IstioInstall", {"version": "v1.31.1"}, "version", "an Istio release"),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"image_hub": "https://docker.io/istio"},
+        "image_hub",
+        "no https://",
+    ),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"chart_repository": "istio-release.example/charts"},
+        "chart_repository",
+        "oci://",
+    ),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"system_namespace": "Istio_System"},
+        "system_namespace",
+        "DNS-1123 label",
+    ),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"trust_domain": "Bad Domain"},
+        "trust_domain",
+        "DNS-1123 subdomain",
+    ),
+    C(
+        "istio-rule",
+        "IstioInstall",
+        {"gateway_service": {"annotations": {"a b": "c"}}},
+        "gateway_service.annotations.a b",
+        "label key",
+    ),
+    C(
+        "istio-rule",
+        "KindCluster",
+        {"node_ports": {"http": 80, "https": 30443}},
+        "node_ports.http",
+        "30000 to 32767",
+    ),
+    C(
+        "istio-rule",
+        "KindCluster",
+        {"listen_address": "localhost"},
+        "listen_address",
+        "an IP address",
+    ),
+    C(
+        "istio-rule",
+        "KindCluster",
+        {"cluster_name": "Dev_Cluster"},
+        "cluster_name",
+        "DNS-1123 label",
+    ),
+    # ------------------------------------------------------- two inputs, one object
+    C(
+        "collision",
+        "HttpsGateway",
+        {"hosts": ["a-b.example.com", "a.b-example.com"], "grouping": "per_host"},
+        "hosts",
+        "'a-b-example-com'",
+    ),
+    C(
+        "collision",
+        "HttpsGateway",
+        {"hosts": ["a.example.com", "a.example.com"]},
+        "hosts[1]",
+        "exactly one certificate",
+    ),
+    C("collision", "StrictMtls", {"namespaces": ["istio-system"]}, "namespaces", "root namespace"),
+    C(
+        "collision",
+        "StrictMtls",
+        {
+            "namespaces": ["istio-ingress"],
+            "gateway_principal": "cluster.local/ns/istio-ingress/sa/gw",
+        },
+        "namespaces",
+        "ingress gateway's namespace",
+    ),
+    C("collision", "StrictMtls", {"namespaces": ["shop", "shop"]}, "namespaces", "repeats"),
+    C("collision", "MeshNamespace", {"namespace": "istio-system"}, "namespace", "system namespace"),
+    C(
+        "collision",
+        "CanaryRoute",
+        {"subsets": [*subsets(v1=50), *subsets(v1=50)]},
+        "subsets[1].name",
+        "unique",
+    ),
+    C(
+        "collision",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tags": ["p"]}, {"name": "b", "tags": ["p"]}]},
+        "revisions[1].tags[0]",
+        "already points at revision 'a'",
+    ),
+    C(
+        "collision",
+        "IstioInstall",
+        {"revisions": [{"name": "a"}, {"name": "a"}]},
+        "revisions[1].name",
+        "unique",
+    ),
+    C(
+        "collision",
+        "KindCluster",
+        {"host_ports": {"http": 8443, "https": 8443}},
+        "host_ports",
+        "each must be different",
+    ),
+    C(
+        "collision",
+        "StrictMtls",
+        {"allow": [{"name": "a", "namespaces": ["b"]}, {"name": "a", "namespaces": ["c"]}]},
+        "allow[1].name",
+        "unique",
+    ),
+    C(
+        "collision",
+        "StrictMtls",
+        {"allow": [{"name": "ingress-gateway", "namespaces": ["b"]}]},
+        "allow[0].name",
+        "unique",
+    ),
+    # ---------------------------------------------------- cross-field rules, fail closed
+    C("cross-field", "StrictMtls", {"peer_mode": "PERMISSIVE"}, "peer_mode", "migration=True"),
+    C("cross-field", "CanaryRoute", {"subsets": subsets(v1=80, v2=30)}, "subsets", "sum to 110"),
+    C(
+        "cross-field",
+        "CanaryRoute",
+        {"timeout": "1s", "retries": {"attempts": 3, "per_try_timeout": "1s"}},
+        "timeout",
+        "shorter than attempts",
+    ),
+    C(
+        "cross-field",
+        "HttpsGateway",
+        {"hosts": ["*.example.com"]},
+        "hosts[0]",
+        "allow_wildcards=True",
+    ),
+    C(
+        "cross-field",
+        "HttpsGateway",
+        {"client_common_name": "me"},
+        "client_common_name",
+        "only applies to mode 'MUTUAL'",
+    ),
+    C("cross-field", "IstioInstall", {"cni_values": {}}, "cni_values", "ambient mode"),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"revisions": [{"name": "a"}, {"name": "b"}]},
+        "workload_revision",
+        "is missing",
+    ),
+    C(
+        "cross-field",
+        "CertificateAuthority",
+        {"validity_hours": 24},
+        "validity_hours",
+        "renewal window",
+    ),
+    C("cross-field", "ExistingCluster", {"load_balancer": False}, "node_ports", "needs them"),
+    C(
+        "cross-field",
+        "ExistingCluster",
+        {"kubeconfig": KUBECONFIG, "context": "b"},
+        "context",
+        "['a']",
+    ),
+]
+
+
+# ---------------------------------------------------------------- brought TLS material
+
+
+def _key(kind: str = "p256") -> Any:
+    if kind == "p224":
+        return ec.generate_private_key(ec.SECP224R1())
+    if kind == "rsa1024":
+        return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _pem(key: Any) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _cert(
+    key: Any,
+    *,
+    hosts: tuple[str, ...] = ("a.example.com",),
+    days: tuple[int, int] = (-1, 90),
+    eku: Any = ExtendedKeyUsageOID.SERVER_AUTH,
+    issuer: tuple[Any, x509.Name] | None = None,
+    ca: bool = False,
+    name: str = "a.example.com",
+) -> x509.Certificate:
+    now = dt.datetime.now(dt.UTC)
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+    sign_key, issuer_name = issuer or (key, subject)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + dt.timedelta(days=days[0]))
+        .not_valid_after(now + dt.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if hosts:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False
+        )
+    if eku is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+    return builder.sign(sign_key, hashes.SHA256())
+
+
+def _cpem(*certs: x509.Certificate) -> str:
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
+
+
+def _tls_cases() -> list[Case]:
+    key = _key()
+    ca_key = _key()
+    ca = _cert(ca_key, hosts=(), eku=None, ca=True, name="brought CA")
+    leaf = _cert(key, issuer=(ca_key, ca.subject))
+
+    def brought(cert_pem: str, key_pem: str) -> dict[str, Any]:
+        return {
+            "hosts": DELETE,
+            "certificates": [
+                {"hosts": ["a.example.com"], "cert_pem": cert_pem, "private_key_pem": key_pem}
+            ],
+        }
+
+    other = _key()
+    p224 = _key("p224")
+    weak = _key("rsa1024")
+    where = "certificates[0]"
+    return [
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(key, days=(-10, -1))), _pem(key)),
+            f"{where}.cert_pem",
+            "not now",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(key, days=(1, 90))), _pem(key)),
+            f"{where}.cert_pem",
+            "not now",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(key, eku=ExtendedKeyUsageOID.CLIENT_AUTH)), _pem(key)),
+            f"{where}.cert_pem",
+            "server authentication",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(key)), _pem(other)),
+            f"{where}.private_key_pem",
+            "does not match",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(ca, leaf), _pem(key)),
+            f"{where}.cert_pem",
+            "not in order",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(key, hosts=("b.example.com",))), _pem(key)),
+            f"{where}.cert_pem",
+            "does not cover",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(p224)), _pem(p224)),
+            f"{where}.private_key_pem",
+            "secp224r1",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought(_cpem(_cert(weak)), _pem(weak)),
+            f"{where}.private_key_pem",
+            "RSA-1024",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            brought("not a pem", _pem(key)),
+            f"{where}.cert_pem",
+            "does not parse",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            {"mode": "MUTUAL", "client_ca_cert_pem": "not a pem"},
+            "client_ca_cert_pem",
+            "PEM CA certificates",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
+            {"mode": "MUTUAL", "client_ca_cert_pem": _cpem(leaf)},
+            "client_ca_cert_pem",
+            "not a CA certificate",
+        ),
+        C("tls", "HttpsGateway", {"hosts": ["10.0.0.1"]}, "hosts[0]", "IP address"),
+        C("tls", "HttpsGateway", {"key": {"ecdsa_curve": "P224"}}, "key.ecdsa_curve", "'P256'"),
+        C(
+            "tls",
+            "CertificateAuthority",
+            {"key": {"algorithm": "RSA", "rsa_bits": 1024}},
+            "key.rsa_bits",
+            "2048",
+        ),
+        C(
+            "tls",
+            "IstioInstall",
+            {
+                "plugged_ca": {
+                    "ca_cert_pem": "x",
+                    "ca_key_pem": "k",
+                    "root_cert_pem": ca_pem("root"),
+                    "cert_chain_pem": "c",
+                }
+            },
+            "plugged_ca.ca_cert_pem",
+            "PEM CA certificates",
+        ),
+    ]
+
+
+ALL_CASES = CASES + _tls_cases()
+
+CLASSES = {
+    "str-as-list",
+    "truthy",
+    "number",
+    "literal",
+    "unknown-key",
+    "output",
+    "traceback",
+    "istio-rule",
+    "collision",
+    "cross-field",
+    "tls",
+}
+
+
+def test_the_catalogue_is_large_and_covers_every_class_and_component() -> None:
+    assert len(ALL_CASES) + len(CONFIG_CASES) + len(HELPER_CASES) >= 150
+    assert {c.klass for c in ALL_CASES} == CLASSES
+    assert {c.component for c in ALL_CASES} == set(COMPONENTS)
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.id)
+def test_bad_input_is_refused_early_and_clearly(mesh_session: MockSession, case: Case) -> None:
+    args = case.patch if case.replace else _merge(copy.deepcopy(BASE[case.component]), case.patch)
+    with pytest.raises(ValidationError) as err:
+        COMPONENTS[case.component](_materialize(args))
+    assert (err.value.component, err.value.field) == (case.component, case.field), str(err.value)
+    assert case.words in str(err.value)
+    assert len(mesh_session.settle()) == 0, "nothing may be registered"
+
+
+# ------------------------------------------------------------------- the PKI helpers
+
+
+@dataclass(frozen=True)
+class HelperCase:
+    component: str
+    call: Callable[[m.IssuerArgs], object]
+    field: str
+    words: str
+
+
+HELPER_CASES = [
+    HelperCase(
+        "ServerCertificate",
+        lambda i: m.server_certificate("s", i, "a.example.com"),
+        "hosts",
+        "a single string",
+    ),
+    HelperCase(
+        "ServerCertificate", lambda i: m.server_certificate("s", i, []), "hosts", "is empty"
+    ),
+    HelperCase(
+        "ServerCertificate",
+        lambda i: m.server_certificate("s", i, ["10.0.0.1"]),
+        "hosts[0]",
+        "IP address",
+    ),
+    HelperCase(
+        "ServerCertificate",
+        lambda i: m.server_certificate("s", i, ["*.example.com"]),
+        "hosts[0]",
+        "allow_wildcards",
+    ),
+    HelperCase(
+        "ServerCertificate",
+        lambda i: m.server_certificate("s", i, ["a.example.com"], validity={"validity_hours": 24}),
+        "validity.validity_hours",
+        "renewal window",
+    ),
+    HelperCase(
+        "ServerCertificate",
+        lambda i: m.server_certificate(
+            "s", i, ["a.example.com"], key={"algorithm": "RSA", "ecdsa_curve": "P256"}
+        ),
+        "key.ecdsa_curve",
+        "only used with algorithm 'ECDSA'",
+    ),
+    HelperCase(
+        "ClientCertificate", lambda i: m.client_certificate("c", i, ""), "common_name", "is empty"
+    ),
+    HelperCase(
+        "ClientCertificate",
+        lambda i: m.client_certificate("c", i, "me", key={"ecdsa_curve": "P224"}),
+        "key.ecdsa_curve",
+        "'P256'",
+    ),
+    HelperCase(
+        "LeafCertificate",
+        lambda i: m.LeafCertificate(
+            "l",
+            i,
+            common_name="a",
+            dns_names=["a.example.com"],
+            uses=[],
+            key={"ecdsa_curve": "P224"},
+        ),
+        "key.ecdsa_curve",
+        "'P256'",
+    ),
+    HelperCase(
+        "LeafCertificate",
+        lambda i: m.LeafCertificate(
+            "l",
+            {"cert_pem": ca_pem("x")},  # type: ignore[typeddict-item]
+            common_name="a",
+            dns_names=None,
+            uses=[],
+        ),
+        "issuer.private_key_pem",
+        "is missing",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", HELPER_CASES, ids=lambda c: f"{c.component}:{c.field}")
+def test_pki_helpers_refuse_bad_input(mesh_session: MockSession, case: HelperCase) -> None:
+    issuer = m.CertificateAuthority("pki").issuer()
+    before = len(mesh_session.settle())
+    with pytest.raises(ValidationError) as err:
+        case.call(issuer)
+    assert (err.value.component, err.value.field) == (case.component, case.field), str(err.value)
+    assert case.words in str(err.value)
+    assert len(mesh_session.settle()) == before
+
+
+# --------------------------------------------------------------------- the stack config
+
+CONFIG_CASES: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"mesh-https:gatway": {"hosts": ["a.example.com"]}},
+        "mesh-https:gatway",
+        "did you mean 'mesh-https:gateway'",
+    ),
+    ({"mesh-https:canary": {"weights": {"v1": 90}}}, "mesh-https:canary.weights", "sum to 90"),
+    (
+        {"mesh-https:canary": {"weights": {"v1": "100"}}},
+        "mesh-https:canary.weights.v1",
+        "a whole number",
+    ),
+    (
+        {"mesh-https:canary": {"headerRoute": {"header": "X-A", "value": "1", "subset": "v2"}}},
+        "mesh-https:canary.headerRoute.header",
+        "lowercase",
+    ),
+    (
+        {"mesh-https:canary": {"retries": {"attempts": 2, "perTryTimout": "1s"}}},
+        "mesh-https:canary.retries.perTryTimout",
+        "did you mean 'perTryTimeout'",
+    ),
+    (
+        {"mesh-https:canary": {"retries": {"attempts": 2, "retryOn": ["5xxx"]}}},
+        "mesh-https:canary.retries.retryOn[0]",
+        "not a retryOn policy",
+    ),
+    (
+        {"mesh-https:mtls": {"migration": "no", "peerMode": "PERMISSIVE"}},
+        "mesh-https:mtls.migration",
+        "true or false",
+    ),
+    (
+        {"mesh-https:mtls": {"allow": [{"name": "a", "method": ["GET"]}]}},
+        "mesh-https:mtls.allow[0].method",
+        "did you mean 'methods'",
+    ),
+    (
+        {"mesh-https:mtls": {"allow": [{"name": "a", "namespaces": "monitoring"}]}},
+        "mesh-https:mtls.allow[0].namespaces",
+        "a single string",
+    ),
+    (
+        {"mesh-https:mtls": {"gatewayPrincipal": "x"}},
+        "mesh-https:mtls.gatewayPrincipal",
+        "filled in by the program",
+    ),
+    (
+        {"mesh-https:gateway": {"httpsRedirect": "false"}},
+        "mesh-https:gateway.httpsRedirect",
+        "true or false",
+    ),
+    (
+        {"mesh-https:gateway": {"hosts": "a.example.com"}},
+        "mesh-https:gateway.hosts",
+        "a single string",
+    ),
+    ({"mesh-https:pki": {"meshCa": "false"}}, "mesh-https:pki.meshCa", "true or false"),
+    (
+        {"mesh-https:cluster": {"type": "existing", "loadBalancer": "false"}},
+        "mesh-https:cluster.loadBalancer",
+        "true or false",
+    ),
+    (
+        {"mesh-https:istio": {"releaseTimeoutSeconds": 0}},
+        "mesh-https:istio.releaseTimeoutSeconds",
+        "1 or more",
+    ),
+    (
+        {
+            "mesh-https:istio": {
+                "revisions": [{"name": "a", "tags": ["p"]}],
+                "workloadRevision": "q",
+            }
+        },
+        "mesh-https:istio.workloadRevision",
+        "neither a tag",
+    ),
+    (
+        {"mesh-https:app": {"namespace": "istio-system"}},
+        "mesh-https:app.namespace",
+        "system namespace",
+    ),
+    (
+        {"mesh-https:app": {"labels": {"istio-injection": "disabled"}}},
+        "mesh-https:app.labels.istio-injection",
+        "set by the component",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key", "words"), CONFIG_CASES, ids=lambda x: str(x)[:40])
+def test_bad_stack_config_names_the_key_typed(
+    overrides: dict[str, Any], key: str, words: str
+) -> None:
+    config_registrations: list[int] = []
+    with pytest.raises(ValidationError) as err:
+        try:
+            run_stack("dev", **overrides)
+        finally:
+            config_registrations.append(0)
+    assert err.value.field == key, str(err.value)
+    assert words in str(err.value)
+
+
+# ------------------------------------------------- value inputs: checked once known
+
+
+def test_a_bad_value_output_never_reaches_its_resource(mesh_session: MockSession) -> None:
+    edge = m.HttpsGateway(
+        "edge",
+        {
+            "gateway_namespace": "istio-ingress",
+            "selector": {"istio": "ingress"},
+            "mode": "MUTUAL",
+            "certificates": [{"hosts": ["a.example.com"], "existing_secret": "edge-tls"}],
+            "client_ca_cert_pem": pulumi.Output.from_input("not a pem"),
+        },
+    )
+    assert edge is not None
+    with pytest.raises(ValueError, match="HttpsGateway: `client_ca_cert_pem` is 'not a pem'"):
+        mesh_session.settle()
+    secrets = mesh_session.recording.find(kind="Secret")
+    assert all("not a pem" not in str(s.inputs) for s in secrets)
+    assert not secrets, "the secret that holds the client CA is never registered"
+
+
+def test_a_bad_principal_output_never_reaches_its_policy(mesh_session: MockSession) -> None:
+    m.StrictMtls(
+        "mtls",
+        {"namespaces": ["shop"], "gateway_principal": pulumi.Output.from_input("spiffe://x")},
+    )
+    with pytest.raises(ValueError, match="StrictMtls: `gateway_principal` is 'spiffe://x'"):
+        mesh_session.settle()
+    policies = mesh_session.recording.find(kind="AuthorizationPolicy")
+    assert all("spiffe://x" not in str(p.inputs) for p in policies)
