@@ -364,7 +364,7 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
         )
     if len(set(export_to)) != len(export_to):
         v.fail(c, "export_to", f"is {list(export_to)}; Istio refuses duplicate entries")
-    return args
+    return contract.deferred(c, CanaryRouteArgs, args)
 
 
 def _match(route: MatchRouteArgs) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def validate_kind_args(name: str, args: KindClusterArgs | None) -> KindClusterAr
         v.fail(c, "cluster_name", f"is {name!r} (the resource name); {dns_label_problem(name)}")
     check_ports(c, "host_ports", args.get("host_ports", DEFAULT_HOST_PORTS), node=False)
     check_ports(c, "node_ports", args.get("node_ports", DEFAULT_NODE_PORTS), node=True)
-    return args
+    return contract.deferred(c, KindClusterArgs, args)
 
 
 class KindCluster(pulumi.ComponentResource):
@@ -342,7 +342,7 @@ def validate_existing_args(args: ExistingClusterArgs | None) -> ExistingClusterA
         check_ports(c, "node_ports", args["node_ports"], node=True)
     elif not args.get("load_balancer", True):
         v.fail(c, "node_ports", "is missing; a cluster without a load balancer needs them")
-    return args
+    return contract.deferred(c, ExistingClusterArgs, args)
 
 
 class ExistingCluster(pulumi.ComponentResource):

@@ -380,7 +380,7 @@ def check(
     field_name: Callable[[Path], str] = field_path,
 ) -> T:
     """``args`` checked against ``args_type``; raises :class:`ValidationError` on the first
-    problem. Returns the args with each value-input Output wrapped to be checked when known.
+    problem. Value inputs given as Outputs pass here; :func:`deferred` checks them once known.
 
     ``field_name`` turns a path into the name the user typed (stack config keys, say).
     """
@@ -390,6 +390,21 @@ def check(
         _adapter(typing.cast(Any, args_type)).validate_python(args)
     except pydantic.ValidationError as err:
         raise _as_error(component, args_type, err.errors()[0], field_name, ()) from None
+    return typing.cast(T, args)
+
+
+def deferred(
+    component: str,
+    args_type: type[T],
+    args: T,
+    *,
+    field_name: Callable[[Path], str] = field_path,
+) -> T:
+    """``args`` with each value-input Output wrapped to be checked against its declaration
+    once known; the check fails the apply, so no resource gets the bad value.
+
+    Call it last, once every other check has passed: a wrapped Output is already running.
+    """
     return typing.cast(T, _defer(component, args_type, args, (), field_name))
 
 

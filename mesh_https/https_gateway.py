@@ -265,7 +265,7 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
         problem = dns_label_problem(name)
         if problem:
             v.fail(c, "gateway_name", f"is {name!r} (the resource name); {problem}")
-    return args
+    return contract.deferred(c, HttpsGatewayArgs, args)
 
 
 class HttpsGateway(pulumi.ComponentResource):

@@ -301,7 +301,7 @@ def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
         check_ports(c, "gateway_service.node_ports", service["node_ports"], node=True)
     elif "node_ports" in service:
         v.fail(c, "gateway_service.node_ports", "is only used with type 'NodePort'")
-    return args
+    return contract.deferred(c, IstioInstallArgs, args)
 
 
 def warn_about_support(args: IstioInstallArgs) -> None:

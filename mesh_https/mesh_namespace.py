@@ -114,7 +114,7 @@ def validate_args(name: str, args: MeshNamespaceArgs | None) -> MeshNamespaceArg
             v.fail(c, f"labels.{key}", "is set by the component from mode and revision; remove it")
     if "extra_egress_hosts" in args and not args.get("scope_sidecar", False):
         v.fail(c, "extra_egress_hosts", "only applies with scope_sidecar=True")
-    return args
+    return contract.deferred(c, MeshNamespaceArgs, args)
 
 
 class MeshNamespace(pulumi.ComponentResource):

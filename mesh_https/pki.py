@@ -24,11 +24,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https.constraints import DnsSubdomain, Hostname, NonEmpty, NonNegativeInt, PositiveInt
+from mesh_https.constraints import DnsSubdomain, Hostname, NonEmpty, NonNegativeInt, int_range
 from mesh_https.contract import Rule
 
 DEFAULT_VALIDITY_HOURS = 90 * 24
 DEFAULT_EARLY_RENEWAL_HOURS = 30 * 24
+MAX_VALIDITY_HOURS = 100 * 365 * 24
+"""A century: beyond any sane lifetime, and far inside X.509's dates (year 9999)."""
 
 CA_USES = ["cert_signing", "crl_signing", "digital_signature"]
 SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"]
@@ -49,8 +51,8 @@ class KeyArgs(TypedDict, total=False):
 class ValidityArgs(TypedDict, total=False):
     """How long a certificate lives and when ``pulumi up`` renews it."""
 
-    validity_hours: PositiveInt
-    """Lifetime in hours. Default 2160 (90 days)."""
+    validity_hours: Annotated[int, int_range(1, MAX_VALIDITY_HOURS)]
+    """Lifetime in hours, at most 100 years. Default 2160 (90 days)."""
     early_renewal_hours: NonNegativeInt
     """Renew when ``pulumi up`` runs this many hours or fewer before expiry. Default 720."""
 
@@ -509,6 +511,9 @@ class LeafCertificate(pulumi.ComponentResource):
         uses = _checked(c, Sequence[NonEmpty], uses, "uses")
         key = check_key(c, "key", key)
         check_validity(c, validity or {}, "validity")
+        issuer = contract.deferred(
+            c, IssuerArgs, issuer, field_name=lambda path: contract.field_path(("issuer", *path))
+        )
         super().__init__("mesh-https:index:LeafCertificate", name, None, opts)
         leaf_key = private_key(f"{name}-key", key, self)
         cert = _signed(

@@ -173,7 +173,7 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             )
         if exc.get("mode", "PERMISSIVE") == "DISABLE" and ambient:
             v.fail(c, f"{field}.mode", "is 'DISABLE'; ambient mode does not support DISABLE")
-    return args
+    return contract.deferred(c, StrictMtlsArgs, args)
 
 
 def _rule(rule: AllowRuleArgs) -> dict[str, Any]:

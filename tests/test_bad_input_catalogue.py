@@ -1298,3 +1298,9 @@ def test_a_bad_principal_output_never_reaches_its_policy(mesh_session: MockSessi
         mesh_session.settle()
     policies = mesh_session.recording.find(kind="AuthorizationPolicy")
     assert all("spiffe://x" not in str(p.inputs) for p in policies)
+
+
+def test_found_by_the_property_test_a_lifetime_past_year_9999(mesh_session: MockSession) -> None:
+    with pytest.raises(ValidationError, match="from 1 to 876000"):
+        m.CertificateAuthority("pki", {"validity_hours": 69890729})
+    assert len(mesh_session.settle()) == 0
