@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pytest
-from conftest import ca_pem, run_stack
+from conftest import ROOT, ca_pem, stack_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -1257,12 +1258,11 @@ CONFIG_CASES: list[tuple[dict[str, Any], str, str]] = [
 def test_bad_stack_config_names_the_key_typed(
     overrides: dict[str, Any], key: str, words: str
 ) -> None:
-    config_registrations: list[int] = []
-    with pytest.raises(ValidationError) as err:
-        try:
-            run_stack("dev", **overrides)
-        finally:
-            config_registrations.append(0)
+    config = {**stack_config("dev"), **overrides}
+    with MockSession(project="mesh-https", stack="dev", config=config) as session:
+        with pytest.raises(ValidationError) as err:
+            runpy.run_path(str(ROOT / "__main__.py"))
+        assert len(session.settle()) == 0, "the program registers nothing before its checks"
     assert err.value.field == key, str(err.value)
     assert words in str(err.value)
 

@@ -127,26 +127,9 @@ def test_kubeconfig_content_from_secret_config() -> None:
             "below 1.2",
         ),
         ({"mesh-https:gateway": {"host": ["a.b.c"]}}, "mesh-https:gateway.host", "hosts"),
-        ({"mesh-https:gatway": {"hosts": ["a.b.c"]}}, "mesh-https:gatway", "mesh-https:gateway"),
         ({"mesh-https:pki": {"key": {"algorithm": "DSA"}}}, "mesh-https:pki.key.algorithm", "RSA"),
         ({"mesh-https:pki": {"validityHours": 24}}, "mesh-https:pki.validityHours", "renewal"),
         ({"mesh-https:app": {"namespace": "Demo"}}, "mesh-https:app.namespace", "DNS-1123"),
-        ({"mesh-https:canary": {"weights": {"v1": 90}}}, "mesh-https:canary.weights", "sum to 90"),
-        (
-            {"mesh-https:canary": {"retries": {"attempts": 2, "perTryTimout": "1s"}}},
-            "mesh-https:canary.retries.perTryTimout",
-            "did you mean 'perTryTimeout'",
-        ),
-        (
-            {"mesh-https:mtls": {"migration": "no", "peerMode": "PERMISSIVE"}},
-            "mesh-https:mtls.migration",
-            "true or false",
-        ),
-        (
-            {"mesh-https:mtls": {"allow": [{"name": "a", "method": ["GET"]}]}},
-            "mesh-https:mtls.allow[0].method",
-            "did you mean 'methods'",
-        ),
         (
             {"mesh-https:mtls": {"namespaces": ["x"]}},
             "mesh-https:mtls.namespaces",
