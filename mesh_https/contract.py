@@ -84,16 +84,17 @@ def field_path(path: Path) -> str:
 # ----------------------------------------------------------------------- reading declarations
 
 
+@cache
 def _raw_hints(typed_dict: type) -> dict[str, Any]:
-    # pulumi.Input names "Output" as a forward reference; resolve it here.
+    # pulumi.Input names "Output" as a forward reference; resolve it here. Read once per type.
     return typing.get_type_hints(
         typed_dict, localns={"Output": pulumi.Output, "T": Any}, include_extras=True
     )
 
 
 def _hints(typed_dict: type) -> dict[str, Any]:
-    """Field types, without ``Required``/``NotRequired`` (see :func:`_required`)."""
-    hints = _raw_hints(typed_dict)
+    """Field types, without ``Required``/``NotRequired`` (see :func:`required_keys`)."""
+    hints = dict(_raw_hints(typed_dict))
     for key, tp in hints.items():
         if get_origin(tp) in (typing.Required, typing.NotRequired):
             hints[key] = get_args(tp)[0]
