@@ -197,19 +197,45 @@ class _Graph:
     def kind(self, kind: str) -> list[Mapping[str, Any]]:
         return self.by_kind.get(kind, [])
 
+    _gateways: dict[str, Mapping[str, Any]] | None = None
+    _rules: dict[str, list[Mapping[str, Any]]] | None = None
+    _served: dict[str, tuple[frozenset[str], tuple[str, ...]]] | None = None
+    _workloads: dict[tuple[tuple[str, str], ...], set[str]] = field(default_factory=dict)
+
+    # Every index is built once, on first use: no check scans all objects per object.
+
     def gateways(self) -> dict[str, Mapping[str, Any]]:
         """Gateways by ``<namespace>/<name>``."""
-        return {"/".join(_meta(gw)): gw for gw in self.kind("Gateway")}
+        if self._gateways is None:
+            self._gateways = {"/".join(_meta(gw)): gw for gw in self.kind("Gateway")}
+        return self._gateways
 
     def rules_for(self, host: str) -> list[Mapping[str, Any]]:
         """The DestinationRules for a service FQDN (their hosts resolved in their namespace)."""
-        return [
-            dr
-            for dr in self.kind("DestinationRule")
-            if _fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0]) == host
-        ]
+        if self._rules is None:
+            self._rules = defaultdict(list)
+            for dr in self.kind("DestinationRule"):
+                self._rules[_fqdn(str(_spec(dr).get("host", "")), _meta(dr)[0])].append(dr)
+        return self._rules.get(host, [])
+
+    def served(self, key: str) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The hosts a Gateway serves: the exact names, and the wildcard patterns."""
+        if self._served is None:
+            self._served = {}
+            for gw_key, gw in self.gateways().items():
+                hosts = {_server_host(h) for srv in _servers(gw) for h in srv.get("hosts") or []}
+                wild = tuple(sorted(h for h in hosts if h.startswith("*")))
+                self._served[gw_key] = (frozenset(hosts), wild)
+        return self._served.get(key, (frozenset(), ()))
 
     def gateway_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
+        """Where the pods a Gateway selects run (computed once per selector)."""
+        key = tuple(sorted(selector.items()))
+        if key not in self._workloads:
+            self._workloads[key] = self._find_workload_namespaces(selector)
+        return self._workloads[key]
+
+    def _find_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
         """Where the pods a Gateway selects run: Deployments or gateway Helm releases."""
         from mesh_https.istio_charts import gateway_identity
 
@@ -343,22 +369,31 @@ def _check_vs_hosts_on_gateways(g: _Graph) -> Iterable[Finding]:
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         refs = [str(r) for r in _spec(vs).get("gateways") or []]
-        bound = [gateways[k] for k in (_gateway_key(r, namespace) for r in refs) if k in gateways]
-        if not bound:
+        keys = [k for k in (_gateway_key(r, namespace) for r in refs) if k in gateways]
+        if not keys:
             continue  # no gateway (mesh only), or a missing one (IST0101)
-        served = sorted(
-            {_server_host(h) for gw in bound for s in _servers(gw) for h in s.get("hosts") or []}
-        )
+        served = [g.served(k) for k in keys]
         for host in (str(h) for h in _spec(vs).get("hosts") or []):
             in_mesh = "mesh" in refs and _fqdn(host, namespace).endswith(".svc.cluster.local")
-            if in_mesh or any(host_matches(p, host) or host_matches(host, p) for p in served):
+            if in_mesh or any(_served_by(host, exact, wild) for exact, wild in served):
                 continue
+            everything = sorted({h for exact, _ in served for h in exact})
             yield Finding(
                 "warning",
                 "IST0132",
                 _ref(vs),
-                f"host {host!r} is served by none of its gateways (they serve {served})",
+                f"host {host!r} is served by none of its gateways (they serve {everything})",
             )
+
+
+def _served_by(host: str, exact: frozenset[str], wild: tuple[str, ...]) -> bool:
+    """Whether a gateway with these hosts serves ``host`` (Istio's host matching both ways)."""
+    if host in exact or "*" in exact:
+        return True
+    if any(host_matches(pattern, host) for pattern in wild):
+        return True
+    # A wildcard VirtualService host matches gateway hosts it covers: rare, so a scan.
+    return host.startswith("*") and any(host_matches(host, h) for h in exact)
 
 
 def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:

@@ -196,7 +196,7 @@ class GatewayRouteArgs(TypedDict):
 
     ref: pulumi.Input[GatewayRef]
     """``<namespace>/<name>`` of the Gateway."""
-    hosts: Sequence[Hostname]
+    hosts: Sequence[str]
     """The hosts the Gateway serves."""
 
 
@@ -251,6 +251,21 @@ def fqdn(host: str, namespace: str) -> str:
     return host if "." in host else f"{host}.{namespace}.svc.cluster.local"
 
 
+_LAST_SERVED: list[Any] = [None, frozenset()]
+
+
+def _served(host_lists: list[Sequence[str]]) -> frozenset[str]:
+    """Every host the gateways serve. Routes bound to one gateway share its host list (see
+    ``HttpsGateway.route_target``), so the set is built once, not once per route."""
+    if len(host_lists) == 1 and host_lists[0] is _LAST_SERVED[0]:
+        served: frozenset[str] = _LAST_SERVED[1]
+        return served
+    served = frozenset(h for hosts in host_lists for h in hosts)
+    if len(host_lists) == 1:
+        _LAST_SERVED[:] = [host_lists[0], served]
+    return served
+
+
 def _string_match(c: str, field: str, match: StringMatchArgs, allowed: Sequence[str]) -> None:
     kinds = [k for k in ("exact", "prefix", "regex") if k in match]
     if len(kinds) != 1 or kinds[0] not in allowed:
@@ -283,7 +298,7 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
         v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
     if args.get("gateways") and not args.get("external_hosts"):
         v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
-    gateway_hosts = {h for g in args.get("gateways", []) for h in g["hosts"]}
+    gateway_hosts = _served([g["hosts"] for g in args.get("gateways", [])])
     for i, host in enumerate(args.get("external_hosts", [])):
         if host not in gateway_hosts and not any(
             g.startswith("*.") and host.endswith(g[1:]) for g in gateway_hosts
@@ -566,10 +581,15 @@ class CanaryRoute(pulumi.ComponentResource):
         object_name = args.get("name", name)
         host = fqdn(args["host"], namespace)
         after = list(args.get("depends_on", []))
-        gateway_refs = pulumi.Output.all(*[g["ref"] for g in args.get("gateways", [])])
-        export_to = gateway_refs.apply(
-            lambda refs: visible_to(args.get("export_to", ["."]), namespace, refs)
-        )
+        refs = [g["ref"] for g in args.get("gateways", [])]
+        export_to: Any
+        if all(isinstance(ref, str) for ref in refs):
+            # The usual case (HttpsGateway.route_target gives plain refs): no Outputs at all.
+            export_to = visible_to(args.get("export_to", ["."]), namespace, refs)  # type: ignore[arg-type]
+        else:
+            export_to = pulumi.Output.all(*refs).apply(
+                lambda known: visible_to(args.get("export_to", ["."]), namespace, known)
+            )
 
         dr_spec: dict[str, Any] = {
             "host": host,
@@ -581,29 +601,29 @@ class CanaryRoute(pulumi.ComponentResource):
         policy = traffic_policy(args)
         if policy:
             dr_spec["trafficPolicy"] = policy
-        dr_spec_out = export_to.apply(lambda exported: {**dr_spec, "exportTo": exported})
+        dr_spec["exportTo"] = export_to
         self.destination_rule = istio_object(
             f"{name}-destination-rule",
             "DestinationRule",
             object_name,
             namespace,
-            dr_spec_out,
+            dr_spec,
             parent=self,
             depends_on=after,
         )
 
-        http = http_routes(args, host)
-        gateways = [g["ref"] for g in args.get("gateways", [])]
-        if args.get("mesh", True):
-            gateways.append("mesh")
+        gateways: list[Any] = [*refs, "mesh"] if args.get("mesh", True) else list(refs)
         hosts = (
             [*args.get("external_hosts", []), host]
             if args.get("mesh", True)
             else list(args.get("external_hosts", []))
         )
-        vs_spec = pulumi.Output.all(pulumi.Output.all(*gateways), export_to).apply(
-            lambda v: {"hosts": hosts, "gateways": list(v[0]), "exportTo": v[1], "http": http}
-        )
+        vs_spec = {
+            "hosts": hosts,
+            "gateways": gateways,
+            "exportTo": export_to,
+            "http": http_routes(args, host),
+        }
         self.virtual_service = istio_object(
             f"{name}-virtual-service",
             "VirtualService",

@@ -139,13 +139,14 @@ def _is_input(tp: Any) -> Any | None:
     return plain[0] if len(plain) == 1 else Union[tuple(plain)]  # noqa: UP007
 
 
-def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
+@cache
+def _unwrap(tp: Any) -> tuple[Any, tuple[Any, ...]]:
     """The type under ``Annotated``, and its metadata."""
     metadata: list[Any] = []
     while get_origin(tp) is Annotated:
         tp, *extra = get_args(tp)
         metadata.extend(extra)
-    return tp, metadata
+    return tp, tuple(metadata)
 
 
 def is_value_input(tp: Any) -> bool:
@@ -218,32 +219,35 @@ def _is_deferred(value: Any) -> bool:
     return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
 
 
-def _gate(value_ok: bool, alternative: str | None) -> Any:
-    """Let an Output through a value input; refuse it on a structural one."""
+def _accept_output(value: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
+    """At a value input, an Output passes; anything else is checked as declared."""
+    return value if _is_deferred(value) else handler(value)
 
-    def gate(value: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
-        if _is_deferred(value):
-            if value_ok:
-                return value
-            hint = (
-                f"pass the plain value instead, e.g. `{alternative}`"
-                if alternative
-                else (
-                    "pass a plain value; components expose their facts as plain values in `.info`"
-                )
-            )
-            raise pydantic_core.PydanticCustomError(
-                "structural",
-                "{problem}",
-                {
-                    "problem": f"is an Output, but this input decides "
-                    f"which resources exist or what they are called, so it must be known before "
-                    f"anything is registered; {hint}"
-                },
-            )
-        return handler(value)
 
-    return pydantic.WrapValidator(gate)
+_VALUE_INPUT = pydantic.WrapValidator(_accept_output)
+
+
+def _as_list(value: Any) -> Any:
+    """A tuple is a list here; a string is never one (pydantic's strict list checks the rest,
+    in its core, without a Python call per element)."""
+    if isinstance(value, str):
+        raise pydantic_core.PydanticCustomError("sequence_str", "a string is not a list")
+    return list(value) if isinstance(value, tuple) else value
+
+
+_LIST = pydantic.BeforeValidator(_as_list)
+
+
+def _structural_problem(alternative: str | None) -> str:
+    hint = (
+        f"pass the plain value instead, e.g. `{alternative}`"
+        if alternative
+        else "pass a plain value; components expose their facts as plain values in `.info`"
+    )
+    return (
+        "is an Output, but this input decides which resources exist or what they are called, "
+        f"so it must be known before anything is registered; {hint}"
+    )
 
 
 def _rule_validator(rule: Rule) -> Any:
@@ -279,22 +283,23 @@ def _shadow_typed_dict(typed_dict: type) -> Any:
 
 
 def _shadow(tp: Any, *, value_ok: bool) -> Any:
-    """``tp`` as pydantic should check it: Outputs gated, rules attached, TypedDicts strict."""
+    """``tp`` as pydantic should check it: Outputs let through value inputs only, rules
+    attached, TypedDicts strict, lists checked in pydantic's core."""
     tp, metadata = _unwrap(tp)
-    alternative = next((m.alternative for m in metadata if isinstance(m, Plain)), None)
     validators = [_rule_validator(m) for m in metadata if isinstance(m, Rule)]
     inner = _is_input(tp)
     if inner is not None:
-        return _shadow(Annotated[inner, *metadata] if metadata else inner, value_ok=True)
+        shadow = _shadow(Annotated[inner, *metadata] if metadata else inner, value_ok=True)
+        return Annotated[shadow, _VALUE_INPUT]
     origin = get_origin(tp)
     base: Any
     if typing.is_typeddict(tp):
         base = _shadow_typed_dict(tp)
     elif origin in (Sequence, list, tuple) or origin is typing.Sequence:
-        base = Sequence[_shadow(get_args(tp)[0], value_ok=value_ok)]  # type: ignore[misc]
+        base = Annotated[list[_shadow(get_args(tp)[0], value_ok=value_ok)], _LIST]  # type: ignore[misc]
     elif origin in (Mapping, dict) or origin is typing.Mapping:
         key, value = get_args(tp)
-        base = Mapping[_shadow(key, value_ok=False), _shadow(value, value_ok=value_ok)]  # type: ignore[misc]
+        base = dict[_shadow(key, value_ok=False), _shadow(value, value_ok=value_ok)]  # type: ignore[misc]
     elif origin in (Union, types.UnionType):
         base = Union[tuple(_shadow(a, value_ok=value_ok) for a in get_args(tp))]  # noqa: UP007
     elif origin is Literal or tp in (str, int, float, bool, type(None)) or tp is Any:
@@ -303,7 +308,10 @@ def _shadow(tp: Any, *, value_ok: bool) -> Any:
         base = pydantic.InstanceOf[tp]  # type: ignore[misc]
     else:
         base = tp
-    return Annotated[base, *validators, _gate(value_ok, alternative)]
+    if value_ok and tp is not Any:
+        # Inside a value input (a mapping of Outputs, say) an Output may stand anywhere.
+        return Annotated[base, *validators, _VALUE_INPUT]
+    return Annotated[base, *validators] if validators else base
 
 
 @cache
@@ -315,8 +323,11 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     context = error.get("ctx") or {}
-    if kind in ("rule", "structural"):
+    if kind == "rule":
         return str(context["problem"])
+    if _is_deferred(value):
+        plain = [m.alternative for m in _unwrap(tp)[1] if isinstance(m, Plain)] if tp else []
+        return _structural_problem(plain[0] if plain else None)
     if kind == "extra_forbidden":
         return ""  # worded by the caller, which knows the valid keys
     if kind == "sequence_str":
@@ -368,7 +379,7 @@ def _as_error(
     declared = declared_type(args_type, loc)
     problem = _problem(error, declared)
     hints = [m.text for m in _unwrap(declared)[1] if isinstance(m, Hint)]
-    if hints and error["type"] not in ("rule", "structural"):
+    if hints and error["type"] != "rule" and not _is_deferred(error.get("input")):
         problem = f"{problem}. {hints[0]}"
     return ValidationError(component, field_name(loc), problem)
 
@@ -412,10 +423,25 @@ def deferred(
 def _defer(
     component: str, args_type: Any, value: Any, path: Path, field_name: Callable[[Path], str]
 ) -> Any:
-    if _is_deferred(value):
-        tp = declared_type(args_type, path) if path else args_type
-        inner = _is_input(_unwrap(tp)[0])
-        if inner is None or not _needs_check(inner):
+    return _defer_at(component, args_type, args_type, value, path, field_name)
+
+
+def _defer_at(
+    component: str,
+    args_type: Any,
+    tp: Any,
+    value: Any,
+    path: Path,
+    field_name: Callable[[Path], str],
+) -> Any:
+    """``value`` (declared ``tp``, at ``path``) with its value-input Outputs wrapped. Only the
+    parts whose declaration holds a value input are walked: a list of a thousand host names
+    costs nothing here."""
+    if tp is None or not _holds_input(tp):
+        return value
+    inner = _is_input(_unwrap(tp)[0])
+    if inner is not None:
+        if not _is_deferred(value) or not _needs_check(inner):
             return value
 
         def when_known(known: Any) -> Any:
@@ -427,15 +453,35 @@ def _defer(
             return known
 
         return pulumi.Output.from_input(value).apply(when_known)
+    base = _config_type(tp)
     if isinstance(value, Mapping):
+        hints = _hints(base) if typing.is_typeddict(base) else None
+        item = None if hints is not None else declared_type(tp, ("*",))
         return {
-            k: _defer(component, args_type, v, (*path, k), field_name) for k, v in value.items()
-        }
+            k: _defer_at(
+                component, args_type, hints.get(k) if hints is not None else item, v,
+                (*path, k), field_name,
+            )
+            for k, v in value.items()
+        }  # fmt: skip
     if isinstance(value, list | tuple):
+        item = declared_type(tp, (0,))
         return [
-            _defer(component, args_type, v, (*path, i), field_name) for i, v in enumerate(value)
+            _defer_at(component, args_type, item, v, (*path, i), field_name)
+            for i, v in enumerate(value)
         ]
     return value
+
+
+@cache
+def _holds_input(tp: Any) -> bool:
+    """Whether a value input is declared anywhere in ``tp``."""
+    base, _ = _unwrap(tp)
+    if _is_input(base) is not None:
+        return True
+    if typing.is_typeddict(base):
+        return any(_holds_input(t) for t in _hints(base).values())
+    return any(_holds_input(a) for a in get_args(base) if a is not Ellipsis)
 
 
 @cache
@@ -453,6 +499,7 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+@cache
 def _config_type(tp: Any) -> Any:
     tp = _unwrap(tp)[0]
     return _unwrap(_is_input(tp) or tp)[0]

@@ -414,7 +414,8 @@ class HttpsGateway(pulumi.ComponentResource):
             client_key = client.private_key_pem
 
         self.gateway_name = pulumi.Output.from_input(gateway_name)
-        self.gateway_ref = pulumi.Output.concat(namespace, "/", gateway_name)
+        self._ref = f"{namespace}/{gateway_name}"
+        self.gateway_ref = pulumi.Output.from_input(self._ref)
         self.host_names: list[str] = [h for c in _certs(args) for h in c.hosts]
         self.hosts = pulumi.Output.from_input(self.host_names)
         self.secret_names = pulumi.Output.from_input(secret_names)
@@ -446,8 +447,13 @@ class HttpsGateway(pulumi.ComponentResource):
         )
 
     def route_target(self) -> GatewayRouteArgs:
-        """This gateway as ``CanaryRouteArgs.gateways`` takes it: its reference and hosts."""
-        return {"ref": self.gateway_ref, "hosts": list(self.host_names)}
+        """This gateway as ``CanaryRouteArgs.gateways`` takes it: its reference and hosts.
+
+        Both are plain values, known before deploy (the namespace and name are structural),
+        and the host list is shared, not copied: binding N routes to one gateway of N hosts
+        costs N, not N².
+        """
+        return {"ref": self._ref, "hosts": self.host_names}
 
     def _secret(
         self,

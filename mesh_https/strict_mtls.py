@@ -15,6 +15,7 @@ a host that already has a DestinationRule (a ``CanaryRoute`` has ``tls_mode`` fo
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Required, TypedDict
 
@@ -108,7 +109,11 @@ class StrictMtlsArgs(TypedDict, total=False):
     istio_mutual_hosts: Sequence[Hostname]
     """Hosts (FQDNs) that get an explicit ``ISTIO_MUTUAL`` DestinationRule; see the module."""
     depends_on: Sequence[pulumi.Resource]
-    """What must exist first: the ``IstioInstall`` (CRDs and webhook)."""
+    """What every policy must come after: the Istio control plane (CRDs and webhook), e.g.
+    ``IstioInstall.ready``."""
+    namespace_dependencies: Mapping[DnsLabel, Sequence[pulumi.Resource]]
+    """What one protected namespace's policies must come after, by namespace: its
+    ``MeshNamespace``. Each policy then waits for its own namespace only, not for all."""
 
 
 def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
@@ -143,6 +148,11 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             f"includes {gateway_ns!r}, the ingress gateway's namespace; its allow-nothing policy "
             "would refuse every request to the gateway",
         )
+    for ns in args.get("namespace_dependencies", {}):
+        if ns not in namespaces:
+            v.fail(
+                c, f"namespace_dependencies.{ns}", f"is not a protected namespace ({namespaces})"
+            )
     if not args.get("mesh_wide", True) and not namespaces:
         v.fail(c, "namespaces", "is empty and mesh_wide is False: nothing would be protected")
     names = {"ingress-gateway"}  # the gateway's own rule is `allow-ingress-gateway`
@@ -174,6 +184,10 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
         if exc.get("mode", "PERMISSIVE") == "DISABLE" and ambient:
             v.fail(c, f"{field}.mode", "is 'DISABLE'; ambient mode does not support DISABLE")
     return contract.deferred(c, StrictMtlsArgs, args)
+
+
+def _gateway_rule(principal: str) -> dict[str, Any]:
+    return {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": [principal]}}]}]}
 
 
 def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
@@ -213,13 +227,15 @@ class StrictMtls(pulumi.ComponentResource):
         args = validate_args(args)
         super().__init__("mesh-https:index:StrictMtls", name, None, opts)
         after = list(args.get("depends_on", []))
+        by_namespace = args.get("namespace_dependencies", {})
         mode = args.get("peer_mode", "STRICT")
         root = args.get("system_namespace", "istio-system")
-        names: list[pulumi.Input[str]] = []
+        names: list[str] = []
 
-        def add(key: str, kind: str, obj_name: str, ns: pulumi.Input[str], spec: Any) -> None:
-            istio_object(f"{name}-{key}", kind, obj_name, ns, spec, parent=self, depends_on=after)
-            names.append(pulumi.Output.concat(ns, "/", obj_name))
+        def add(key: str, kind: str, obj_name: str, ns: str, spec: Any) -> None:
+            deps = [*after, *by_namespace.get(ns, [])]
+            istio_object(f"{name}-{key}", kind, obj_name, ns, spec, parent=self, depends_on=deps)
+            names.append(f"{ns}/{obj_name}")
 
         if args.get("mesh_wide", True):
             add("mesh", "PeerAuthentication", "default", root, {"mtls": {"mode": mode}})
@@ -237,17 +253,19 @@ class StrictMtls(pulumi.ComponentResource):
         admitted: dict[str, list[pulumi.Input[str]]] = {}
         if args.get("authorization", True):
             gateway = args.get("gateway_principal")
+            # One spec for every namespace: plain when the principal is, else one apply.
+            gateway_spec: Any = None
+            if gateway is not None:
+                gateway_spec = (
+                    _gateway_rule(gateway)
+                    if isinstance(gateway, str)
+                    else pulumi.Output.from_input(typing.cast(Any, gateway)).apply(_gateway_rule)
+                )
             for ns in namespaces:
                 # `spec: {}` matches no request: with no ALLOW matching, everything is denied.
                 add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, {})
                 admitted[ns] = []
                 if gateway is not None:
-                    gateway_spec = pulumi.Output.from_input(gateway).apply(
-                        lambda p: {
-                            "action": "ALLOW",
-                            "rules": [{"from": [{"source": {"principals": [p]}}]}],
-                        }
-                    )
                     add(
                         f"{ns}-allow-ingress-gateway",
                         "AuthorizationPolicy",
@@ -275,8 +293,8 @@ class StrictMtls(pulumi.ComponentResource):
             spec = {"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
             add(f"dr-{host}", "DestinationRule", f"mtls-{host.split('.')[0]}", namespace, spec)
 
-        self.policy_names = pulumi.Output.all(*names).apply(list)
-        self.admitted = pulumi.Output.all(
-            **{ns: pulumi.Output.all(*who).apply(list) for ns, who in admitted.items()}
-        ).apply(lambda m: dict(m) if isinstance(m, dict) else {})
+        self.policy_names = pulumi.Output.from_input(names)
+        # Plain unless the gateway principal is an Output: then it resolves in one place.
+        admitted_all: Any = pulumi.Output.from_input(admitted)
+        self.admitted = admitted_all
         self.register_outputs({"policy_names": self.policy_names, "admitted": self.admitted})
