@@ -49,7 +49,7 @@ def main() -> None:
             "mode": istio.info.mode,
             "revision": istio.info.revision,
             "system_namespace": istio.info.system_namespace,
-            "depends_on": [istio],
+            "depends_on": istio.ready,
         },
         opts=on_cluster,
     )
@@ -62,7 +62,7 @@ def main() -> None:
         "gateway_namespace": istio.info.gateway_namespace,
         "selector": istio.gateway_selector,
         "issuer": pki.issuer(),
-        "depends_on": [istio],
+        "depends_on": istio.ready,
     }
     if cluster.local_ingress:
         gateway_args["local_ingress"] = cluster.local_ingress
@@ -73,7 +73,7 @@ def main() -> None:
             **config.canary,
             "gateways": [gateway.route_target()],
             "external_hosts": gateway.host_names,
-            "depends_on": [istio, app_namespace, app.service],
+            "depends_on": [*istio.ready, app_namespace.resource, app.service],
         },
         opts=on_cluster,
     )
@@ -85,7 +85,8 @@ def main() -> None:
             "data_plane_mode": istio.info.mode,
             "namespaces": [config.canary["namespace"]],
             "gateway_principal": istio.gateway_principal,
-            "depends_on": [istio, app_namespace],
+            "depends_on": istio.ready,
+            "namespace_dependencies": {config.canary["namespace"]: [app_namespace.resource]},
         },
         opts=on_cluster,
     )

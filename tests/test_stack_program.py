@@ -162,3 +162,13 @@ def test_stack_config_errors_register_nothing() -> None:
             main()
         # Every component's input is checked before the first registration.
         assert len(session.settle()) == 0
+
+
+def test_istio_objects_wait_for_istiod_with_few_edges() -> None:
+    rec, _ = run_stack("dev")
+    istiod = rec.one("kubernetes:helm.sh/v3:Release", name="istio-istiod")
+    for kind in ("DestinationRule", "VirtualService", "Gateway", "AuthorizationPolicy"):
+        for obj in rec.kinds(kind):
+            assert rec.depends_on(obj, istiod), f"{obj} must come after istiod"
+            # istiod and its own namespace or sibling, not every child of the install.
+            assert len(set(obj.dependencies)) <= 4, (obj, obj.dependencies)
