@@ -853,6 +853,114 @@ CASES: list[Case] = [
         "context",
         "['a']",
     ),
+    # --------------------------------------------- revisions, tags and chart sources
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revision": "a", "revisions": [{"name": "b"}]},
+        "revisions",
+        "cannot be combined",
+    ),
+    C("lifecycle", "IstioInstall", {"revisions": []}, "revisions", "non-empty list"),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"tags": ["prod"]}]},
+        "revisions[0].name",
+        "is missing",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "A"}]},
+        "revisions[0].name",
+        "DNS-1123 label",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "a"}, {"name": "a"}]},
+        "revisions[1].name",
+        "unique",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tags": ["p"]}, {"name": "b", "tags": ["p"]}]},
+        "revisions[1].tags[0]",
+        "already points at revision 'a'",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tags": ["b"]}, {"name": "b"}]},
+        "revisions",
+        "same name as a revision",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "a"}, {"name": "b"}]},
+        "workload_revision",
+        "is missing",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "tags": ["prod"]}], "workload_revision": "stable"},
+        "workload_revision",
+        "neither a tag (['prod']) nor a revision (['a'])",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revision": "a", "workload_revision": "b"},
+        "workload_revision",
+        "Tags are declared",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"mode": "ambient", "revisions": [{"name": "a"}, {"name": "b"}]},
+        "revisions",
+        "ambient",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"revisions": [{"name": "r" * 47}]},
+        "revisions[0].name",
+        "53 characters, Helm's limit",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"chart_repository": "charts.example.com"},
+        "chart_repository",
+        "oci://",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"chart_repository": "s3://bucket/charts"},
+        "chart_repository",
+        "oci://",
+    ),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"image_hub": "https://docker.io/istio"},
+        "image_hub",
+        "docker.io/istio",
+    ),
+    C("lifecycle", "IstioInstall", {"image_hub": "docker.io/istio/"}, "image_hub", "trailing"),
+    C(
+        "lifecycle",
+        "IstioInstall",
+        {"image_hub": "docker.io/istio:1.31.1"},
+        "image_hub",
+        "no https://, tag",
+    ),
 ]
 
 
@@ -1036,6 +1144,7 @@ def _tls_cases() -> list[Case]:
 ALL_CASES = CASES + _tls_cases()
 
 CLASSES = {
+    "lifecycle",
     "str-as-list",
     "truthy",
     "number",

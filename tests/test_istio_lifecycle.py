@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import assert_refused, ca_pem
+from conftest import ca_pem
 
 from mesh_https import IstioInstall, ValidationError, versions
 from mesh_https.istio_charts import CACERTS_ANNOTATION, CONTROL_PLANE_ANNOTATION
@@ -276,61 +276,6 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
     assert changed(single, both) == set()
     # Stacks made before revisions were named by revision called their istiod `istio-istiod`.
     assert "name=istio-istiod,parent=same" in aliased.options["aliases"]
-
-
-@pytest.mark.parametrize(
-    ("args", "field", "words"),
-    [
-        ({"revision": "a", "revisions": [{"name": "b"}]}, "revisions", "cannot be combined"),
-        ({"revisions": []}, "revisions", "non-empty list"),
-        ({"revisions": "1-31-1"}, "revisions", "a single string"),
-        ({"revisions": [{"tags": ["prod"]}]}, "revisions[0].name", "is missing"),
-        ({"revisions": [{"name": "A"}]}, "revisions[0].name", "DNS-1123 label"),
-        ({"revisions": [{"name": "a"}, {"name": "a"}]}, "revisions[1].name", "unique"),
-        (
-            {"revisions": [{"name": "a", "tags": ["p"]}, {"name": "b", "tags": ["p"]}]},
-            "revisions[1].tags[0]",
-            "already points at revision 'a'",
-        ),
-        ({"revisions": [{"name": "a", "tags": "prod"}]}, "revisions[0].tags", "a single string"),
-        (
-            {"revisions": [{"name": "a", "tags": ["b"]}, {"name": "b"}]},
-            "revisions",
-            "same name as a revision",
-        ),
-        ({"revisions": [{"name": "a"}, {"name": "b"}]}, "workload_revision", "is missing"),
-        (
-            {"revisions": [{"name": "a", "tags": ["prod"]}], "workload_revision": "stable"},
-            "workload_revision",
-            "neither a tag (['prod']) nor a revision (['a'])",
-        ),
-        ({"revision": "a", "workload_revision": "b"}, "workload_revision", "Tags are declared"),
-        (
-            {"mode": "ambient", "revisions": [{"name": "a"}, {"name": "b"}]},
-            "revisions",
-            "ambient",
-        ),
-        ({"revision": "r" * 47}, "revision", "53 characters, Helm's limit"),
-        ({"revisions": [{"name": "r" * 47}]}, "revisions[0].name", "53 characters, Helm's limit"),
-        ({"revisions": [{"name": "a", "tag": []}]}, "revisions[0].tag", "did you mean 'tags'"),
-        ({"chart_repository": "charts.example.com"}, "chart_repository", "oci://"),
-        ({"chart_repository": "s3://bucket/charts"}, "chart_repository", "oci://"),
-        ({"chart_repository_auth": {"user": "x"}}, "chart_repository_auth.user", "username"),
-        ({"image_hub": "https://docker.io/istio"}, "image_hub", "docker.io/istio"),
-        ({"image_hub": "docker.io/istio/"}, "image_hub", "trailing"),
-        ({"image_hub": "docker.io/istio:1.31.1"}, "image_hub", "no https://, tag"),
-    ],
-)
-def test_bad_lifecycle_input_is_refused_before_anything_is_registered(
-    mesh_session: MockSession, args: dict[str, Any], field: str, words: str
-) -> None:
-    assert_refused(
-        mesh_session,
-        lambda: IstioInstall("istio", args),  # type: ignore[arg-type]
-        "IstioInstall",
-        field,
-        words,
-    )
 
 
 # --------------------------------------------------------------------- CA rotation
