@@ -12,7 +12,7 @@ validator (pydantic v2 in strict mode, on a shadow of the declaration), so that:
 Inputs come in two kinds, read off the declaration:
 
 - **value** inputs are declared ``pulumi.Input[T]``: an Output is accepted, and checked
-  against ``T`` once it is known (:func:`check` returns the args with such Outputs wrapped,
+  against ``T`` once it is known (:func:`deferred` returns the args with such Outputs wrapped,
   so a bad value fails the apply before any resource that uses it is registered);
 - **structural** inputs are everything else (namespaces, hosts, modes, names): they decide
   which resources exist and what they are called, so an Output there is refused, naming the
