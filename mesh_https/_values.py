@@ -1,9 +1,13 @@
-"""Small helpers for nested Helm values and generated objects."""
+"""Small helpers for nested Helm values, generated objects and plain outputs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+import pulumi
+
+T = TypeVar("T")
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -28,3 +32,17 @@ def dig(values: Mapping[str, Any], *path: str) -> Any:
             return None
         current = current[key]
     return current
+
+
+async def _now(value: T) -> T:
+    return value
+
+
+def known(value: T) -> pulumi.Output[T]:
+    """``value``, plain data known now, as a single Output with no dependencies.
+
+    ``Output.from_input`` walks nested lists and dicts and makes an Output (and a task) for
+    every element; for a component's outputs, which are plain data, one is enough. A
+    component that registers hundreds of times pays for the difference on every preview.
+    """
+    return pulumi.Output(set(), _now(value), _now(True))

@@ -15,6 +15,7 @@ import pulumi
 
 from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https._values import known
 from mesh_https.constraints import (
     DnsLabel,
     DnsSubdomain,
@@ -634,10 +635,10 @@ class CanaryRoute(pulumi.ComponentResource):
             depends_on=[self.destination_rule, *after],
         )
         qualified = f"{namespace}/{object_name}"
-        self.destination_rule_name = pulumi.Output.from_input(qualified)
-        self.virtual_service_name = pulumi.Output.from_input(qualified)
-        self.host = pulumi.Output.from_input(host)
-        self.route_table = pulumi.Output.from_input(route_table(args))
+        # Both objects share one name: one Output serves both.
+        self.destination_rule_name = self.virtual_service_name = known(qualified)
+        self.host = known(host)
+        self.route_table = known(route_table(args))
         self.register_outputs(
             {
                 "destination_rule_name": self.destination_rule_name,

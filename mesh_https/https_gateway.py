@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from mesh_https import contract, pki
 from mesh_https import validation as v
+from mesh_https._values import known
 from mesh_https.canary_route import GatewayRouteArgs
 from mesh_https.cluster import LocalIngress
 from mesh_https.constraints import (
@@ -417,8 +418,8 @@ class HttpsGateway(pulumi.ComponentResource):
         self._ref = f"{namespace}/{gateway_name}"
         self.gateway_ref = pulumi.Output.from_input(self._ref)
         self.host_names: list[str] = [h for c in _certs(args) for h in c.hosts]
-        self.hosts = pulumi.Output.from_input(self.host_names)
-        self.secret_names = pulumi.Output.from_input(secret_names)
+        self.hosts = known(self.host_names)
+        self.secret_names = known(secret_names)
         self.ca_cert_pem = pulumi.Output.from_input(
             issuer["root_cert_pem"] if issuer is not None else args.get("ca_cert_pem", "")
         )

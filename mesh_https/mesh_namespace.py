@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https._values import known
 from mesh_https.constraints import (
     DnsLabel,
     LabelKey,
@@ -164,5 +165,5 @@ class MeshNamespace(pulumi.ComponentResource):
             )
         self.info = MeshNamespaceInfo(namespace=namespace, mode=mode, revision=revision)
         self.namespace = self.resource.metadata.apply(lambda m: m["name"])
-        self.labels = pulumi.Output.from_input(labels)
+        self.labels = known(labels)
         self.register_outputs({"namespace": self.namespace, "labels": self.labels})

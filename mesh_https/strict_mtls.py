@@ -23,6 +23,7 @@ import pulumi
 
 from mesh_https import contract
 from mesh_https import validation as v
+from mesh_https._values import known
 from mesh_https.constraints import (
     DnsLabel,
     DnsSubdomain,
@@ -293,8 +294,13 @@ class StrictMtls(pulumi.ComponentResource):
             spec = {"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
             add(f"dr-{host}", "DestinationRule", f"mtls-{host.split('.')[0]}", namespace, spec)
 
-        self.policy_names = pulumi.Output.from_input(names)
+        self.policy_names = known(names)
         # Plain unless the gateway principal is an Output: then it resolves in one place.
-        admitted_all: Any = pulumi.Output.from_input(admitted)
+        gateway = args.get("gateway_principal")
+        admitted_all: Any = (
+            known(admitted)
+            if gateway is None or isinstance(gateway, str)
+            else pulumi.Output.from_input(admitted)
+        )
         self.admitted = admitted_all
         self.register_outputs({"policy_names": self.policy_names, "admitted": self.admitted})

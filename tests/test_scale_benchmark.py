@@ -53,6 +53,12 @@ def test_a_child_run_reports_cost_and_counts() -> None:
     per_canary = 3
     per_namespace = 5  # MeshNamespace, Namespace, PeerAuthentication, 2 AuthorizationPolicies
     assert result["registrations"] <= 4 * (per_canary + per_namespace) + 12
+    kinds = result["kinds"]
+    canary = {k: kinds[k] for k in ("CanaryRoute", "DestinationRule", "VirtualService")}
+    assert canary == dict.fromkeys(canary, 4)
+    namespace = ("MeshNamespace", "Namespace")
+    assert [kinds[k] for k in namespace] == [4, 4] and kinds["AuthorizationPolicy"] == 8
+    assert kinds["PeerAuthentication"] == 4 + 1  # one per namespace, one mesh-wide
 
 
 def test_the_report_runs_at_a_tiny_size(tmp_path: Any) -> None:
