@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Generator, Mapping
+from typing import Any, Generic, TypeVar
 
 import pulumi
 
@@ -34,8 +34,17 @@ def dig(values: Mapping[str, Any], *path: str) -> Any:
     return current
 
 
-async def _now(value: T) -> T:
-    return value
+class _Now(Generic[T]):
+    """An awaitable that is ready at once: no task, no coroutine left pending if unused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self.value
+        yield  # never reached: it makes this a generator, as ``__await__`` must be
 
 
 def known(value: T) -> pulumi.Output[T]:
@@ -45,4 +54,4 @@ def known(value: T) -> pulumi.Output[T]:
     every element; for a component's outputs, which are plain data, one is enough. A
     component that registers hundreds of times pays for the difference on every preview.
     """
-    return pulumi.Output(set(), _now(value), _now(True))
+    return pulumi.Output(set(), _Now(value), _Now(True))

@@ -20,3 +20,12 @@ def test_known_is_one_known_plain_output_in_preview_and_update(preview: bool) ->
         # It composes like any Output.
         assert session.value(out.apply(lambda t: t[0]["to"]["v2"])) == 10
         assert isinstance(out, pulumi.Output)
+
+
+def test_an_unused_known_output_leaves_nothing_pending(recwarn: pytest.WarningsRecorder) -> None:
+    import gc
+
+    with MockSession():
+        known({"a": [1, 2]})  # never read: the session closes with it pending
+    gc.collect()
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
