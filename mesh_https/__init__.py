@@ -28,9 +28,12 @@ from mesh_https.cluster import (
     Ports,
 )
 from mesh_https.https_gateway import GatewayCertificateArgs, HttpsGateway, HttpsGatewayArgs
+from mesh_https.identity import spiffe_id, workload_principal
 from mesh_https.istio_charts import CONTROL_PLANE_ANNOTATION
 from mesh_https.istio_install import (
     ChartRepositoryAuthArgs,
+    GatewayInfo,
+    GatewayWorkloadArgs,
     IstioInfo,
     IstioInstall,
     IstioInstallArgs,
@@ -73,8 +76,10 @@ __all__ = [
     "ExistingCluster",
     "ExistingClusterArgs",
     "GatewayCertificateArgs",
+    "GatewayInfo",
     "GatewayRouteArgs",
     "GatewayServiceArgs",
+    "GatewayWorkloadArgs",
     "HttpsGateway",
     "HttpsGatewayArgs",
     "IssuerArgs",
@@ -101,4 +106,6 @@ __all__ = [
     "analysis",
     "client_certificate",
     "server_certificate",
+    "spiffe_id",
+    "workload_principal",
 ]

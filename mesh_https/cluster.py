@@ -47,8 +47,9 @@ class Ports(TypedDict):
 class GatewayServiceArgs(TypedDict, total=False):
     """How the ingress gateway's Service is exposed; see :meth:`Cluster.gateway_service`."""
 
-    type: Literal["LoadBalancer", "NodePort"]
-    """Service type. ``NodePort`` where no load balancer exists (kind)."""
+    type: Literal["LoadBalancer", "NodePort", "ClusterIP"]
+    """Service type. ``NodePort`` where no load balancer exists (kind); ``ClusterIP`` for a
+    gateway reached only from inside the cluster."""
     node_ports: Ports
     """Fixed nodePorts for ``http`` and ``https``; required for ``NodePort``."""
     annotations: Mapping[LabelKey, str]

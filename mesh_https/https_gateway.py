@@ -28,6 +28,7 @@ from mesh_https.constraints import (
     NonEmpty,
     Plain,
     dns_label_problem,
+    hostname_problem,
 )
 from mesh_https.contract import Hint, Rule
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
@@ -61,8 +62,23 @@ def _cipher_problem(value: str) -> str | None:
 CipherSuite = Annotated[str, Rule(_cipher_problem, "an Envoy TLS 1.2 cipher suite name")]
 
 
+TlsMode = Literal["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL", "PASSTHROUGH"]
+MUTUAL_MODES = ("MUTUAL", "OPTIONAL_MUTUAL")
+
+
+def _san_problem(value: str) -> str | None:
+    if value and value.strip() == value and "," not in value:
+        return None
+    return "it must be one non-empty name, without spaces around it or commas"
+
+
+SubjectAltName = Annotated[
+    str, Rule(_san_problem, "a SAN such as 'client.example.com' or 'spiffe://example.com/c'")
+]
+
+
 class GatewayCertificateArgs(TypedDict, total=False):
-    """One certificate and the hosts it serves (one HTTPS server on 443)."""
+    """One certificate and the hosts it serves (one server on 443), with its TLS mode."""
 
     hosts: Required[Sequence[Hostname]]
     """The hosts this certificate covers. Required."""
@@ -72,6 +88,14 @@ class GatewayCertificateArgs(TypedDict, total=False):
     """Bring your own: the key PEM, with ``cert_pem``. Kept as a secret."""
     existing_secret: DnsSubdomain
     """Bring your own: a ``kubernetes.io/tls`` secret already in the gateway namespace."""
+    mode: TlsMode
+    """This server's TLS mode. Default: the gateway's ``mode``."""
+    client_ca_cert_pem: pulumi.Input[pki.CaBundle]
+    """MUTUAL/OPTIONAL_MUTUAL: the CA bundle client certificates for these hosts must chain
+    to. Default: the gateway's ``client_ca_cert_pem``, else its client CA."""
+    client_subject_alt_names: Sequence[SubjectAltName]
+    """MUTUAL/OPTIONAL_MUTUAL: accept only client certificates with one of these SANs (DNS,
+    URI, email or IP; Istio's ``subjectAltNames``). Default: the gateway's."""
 
 
 class HttpsGatewayArgs(pki.ValidityArgs, total=False):
@@ -89,8 +113,9 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     """``shared`` (default): one certificate for all hosts; ``per_host``: one each."""
     certificates: Sequence[GatewayCertificateArgs]
     """Instead of ``hosts``: certificates explicitly, generated or brought."""
-    mode: Literal["SIMPLE", "MUTUAL", "PASSTHROUGH"]
-    """``SIMPLE`` (default), ``MUTUAL`` (client certificates required) or ``PASSTHROUGH``."""
+    mode: TlsMode
+    """``SIMPLE`` (default), ``MUTUAL`` (client certificates required), ``OPTIONAL_MUTUAL``
+    (verified if presented) or ``PASSTHROUGH``; the default of every certificate's ``mode``."""
     min_tls_version: Annotated[Literal["TLSV1_2", "TLSV1_3"], Hint("TLS below 1.2 is not allowed")]
     """Lowest TLS version accepted. Default ``TLSV1_2``; nothing lower is allowed."""
     cipher_suites: Sequence[CipherSuite]
@@ -101,11 +126,19 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     """Sign generated certificates with this CA (``CertificateAuthority.issuer()``).
     Default: a CA of the gateway's own."""
     client_ca_cert_pem: pulumi.Input[pki.CaBundle]
-    """MUTUAL with brought certificates: the CA that client certificates must chain to."""
+    """MUTUAL/OPTIONAL_MUTUAL: a CA bundle (PEM) client certificates must chain to, brought.
+    Default: the gateway's client CA (``client_issuer``)."""
+    client_issuer: pki.IssuerArgs
+    """MUTUAL/OPTIONAL_MUTUAL: the CA that signs ``client_cert_pem`` and that clients must
+    chain to. Default: a client CA of the gateway's own, never the server certificates'
+    issuer, so a server-side issuer cannot mint client identities."""
+    client_subject_alt_names: Sequence[SubjectAltName]
+    """MUTUAL/OPTIONAL_MUTUAL: accept only client certificates with one of these SANs."""
     ca_cert_pem: pulumi.Input[str]
     """Brought certificates: the CA clients should trust, exported as ``ca_cert_pem``."""
     client_common_name: NonEmpty
-    """MUTUAL: the subject CN of the client certificate issued. Default ``client``."""
+    """MUTUAL: the subject CN (and DNS SAN) of the client certificate issued. Default
+    ``client``."""
     key: pki.KeyArgs
     """Generated keys. Default ECDSA P-256."""
     allow_wildcards: bool
@@ -128,6 +161,14 @@ class _Cert:
     cert_pem: Any = None
     private_key_pem: Any = None
     existing_secret: str | None = None
+    mode: str = "SIMPLE"
+    client_ca_cert_pem: Any = None
+    """Brought for these hosts, or ``None`` for the gateway's."""
+    client_sans: tuple[str, ...] = ()
+
+    @property
+    def mutual(self) -> bool:
+        return self.mode in MUTUAL_MODES
 
     @property
     def brought(self) -> bool:
@@ -140,6 +181,8 @@ def host_key(host: str) -> str:
 
 
 def _certs(args: HttpsGatewayArgs) -> list[_Cert]:
+    mode = args.get("mode", "SIMPLE")
+    sans = tuple(args.get("client_subject_alt_names", ()))
     if "certificates" in args:
         return [
             _Cert(
@@ -149,13 +192,23 @@ def _certs(args: HttpsGatewayArgs) -> list[_Cert]:
                 cert_pem=c.get("cert_pem"),
                 private_key_pem=c.get("private_key_pem"),
                 existing_secret=c.get("existing_secret"),
+                mode=c.get("mode", mode),
+                client_ca_cert_pem=c.get("client_ca_cert_pem"),
+                client_sans=tuple(c.get("client_subject_alt_names", sans)),
             )
             for i, c in enumerate(args["certificates"])
         ]
     hosts = list(args.get("hosts", []))
     if args.get("grouping", "shared") == "per_host":
-        return [_Cert(key=host_key(h), hosts=[h]) for h in hosts]
-    return [_Cert(key="shared", hosts=hosts)]
+        return [_Cert(key=host_key(h), hosts=[h], mode=mode, client_sans=sans) for h in hosts]
+    return [_Cert(key="shared", hosts=hosts, mode=mode, client_sans=sans)]
+
+
+def _uses_client_issuer(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> bool:
+    """Whether some mutual server trusts the gateway's client issuer (given or generated)."""
+    return "client_ca_cert_pem" not in args and any(
+        cert.mutual and cert.client_ca_cert_pem is None for cert in certs
+    )
 
 
 def _check_brought_pem(field_name: str, cert: _Cert) -> None:
@@ -191,7 +244,6 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
         v.fail(c, "certificates", "is empty; give at least one certificate")
     if "grouping" in args and "certificates" in args:
         v.fail(c, "grouping", "only applies to `hosts`; `certificates` are grouped already")
-    mode = args.get("mode", "SIMPLE")
     version = args.get("min_tls_version", "TLSV1_2")
     if "cipher_suites" in args:
         if not args["cipher_suites"]:
@@ -235,31 +287,56 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
             v.fail(c, f"certificates[{i}]", "gives both `existing_secret` and `cert_pem`; give one")
         if (cert.cert_pem is None) != (cert.private_key_pem is None):
             v.fail(c, f"certificates[{i}]", "needs both `cert_pem` and `private_key_pem`")
-        if mode == "PASSTHROUGH" and cert.brought:
+        if cert.mode == "PASSTHROUGH" and cert.brought:
             v.fail(
                 c,
                 f"certificates[{i}]",
                 "brings a certificate, but PASSTHROUGH leaves TLS to the backend; remove it",
             )
+        if not cert.mutual and "certificates" in args:
+            entry = args["certificates"][i]
+            for extra in ("client_ca_cert_pem", "client_subject_alt_names"):
+                if extra in entry:
+                    v.fail(
+                        c,
+                        f"certificates[{i}].{extra}",
+                        f"only applies to modes {' or '.join(MUTUAL_MODES)}; this "
+                        f"certificate's mode is {cert.mode!r}",
+                    )
         _check_brought_pem(f"certificates[{i}]", cert)
-    if mode == "PASSTHROUGH":
-        for extra in ("issuer", "client_ca_cert_pem", "min_tls_version", "cipher_suites", "key"):
+    if all(cert.mode == "PASSTHROUGH" for cert in certs):
+        for extra in ("issuer", "min_tls_version", "cipher_suites", "key"):
             if extra in args:
                 v.fail(c, extra, "does not apply to PASSTHROUGH: the backend terminates TLS")
-    if (
-        mode == "MUTUAL"
-        and any(cert.brought for cert in certs)
-        and "client_ca_cert_pem" not in args
-    ):
+    if not any(cert.mutual for cert in certs):
+        client_fields = (
+            "client_ca_cert_pem",
+            "client_issuer",
+            "client_common_name",
+            "client_subject_alt_names",
+        )
+        for extra in client_fields:
+            if extra in args:
+                v.fail(
+                    c,
+                    extra,
+                    f"only applies to modes {' or '.join(MUTUAL_MODES)}, and no certificate "
+                    "has one",
+                )
+    if "client_ca_cert_pem" in args and "client_issuer" in args:
         v.fail(
             c,
-            "client_ca_cert_pem",
-            "is missing; MUTUAL with brought certificates needs the client CA",
+            "client_issuer",
+            "and `client_ca_cert_pem` are both set; give the issuer (it signs a client "
+            "certificate too) or the brought CA bundle",
         )
-    if mode != "MUTUAL":
-        for extra in ("client_ca_cert_pem", "client_common_name"):
-            if extra in args:
-                v.fail(c, extra, "only applies to mode 'MUTUAL'")
+    if "client_common_name" in args and not _uses_client_issuer(args, certs):
+        v.fail(
+            c,
+            "client_common_name",
+            "names a client certificate that is not issued: every mutual server trusts a "
+            "brought `client_ca_cert_pem`",
+        )
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
     if "gateway_name" not in args:
@@ -307,7 +384,6 @@ class HttpsGateway(pulumi.ComponentResource):
     ) -> None:
         args = validate_args(args, name)
         super().__init__("mesh-https:index:HttpsGateway", name, None, opts)
-        mode = args.get("mode", "SIMPLE")
         namespace = args["gateway_namespace"]
         gateway_name = args.get("gateway_name", name)
         after = list(args.get("depends_on", []))
@@ -315,21 +391,29 @@ class HttpsGateway(pulumi.ComponentResource):
         validity = pki.validity_of(args)
 
         issuer: pki.IssuerArgs | None = args.get("issuer")
-        needs_ca = mode != "PASSTHROUGH" and any(not cert.brought for cert in certs)
+        ca_args: pki.CertificateAuthorityArgs = {
+            "key": args.get("key", {}),
+            "validity_hours": validity["validity_hours"],
+            "early_renewal_hours": validity["early_renewal_hours"],
+        }
+        needs_ca = any(cert.mode != "PASSTHROUGH" and not cert.brought for cert in certs)
         if needs_ca and issuer is None:
-            ca_args: pki.CertificateAuthorityArgs = {
-                "key": args.get("key", {}),
-                "validity_hours": validity["validity_hours"],
-                "early_renewal_hours": validity["early_renewal_hours"],
-            }
             own_ca = pki.CertificateAuthority(
                 f"{name}-ca", ca_args, opts=pulumi.ResourceOptions(parent=self)
             )
             issuer = own_ca.issuer()
 
-        client_ca: pulumi.Input[str] = ""
-        if mode == "MUTUAL":
-            client_ca = args.get("client_ca_cert_pem") or _ca_bundle(issuer)
+        # Clients are trusted from a CA of their own, not the one that signs server
+        # certificates: whoever can issue for the edge cannot also mint client identities.
+        client_issuer: pki.IssuerArgs | None = None
+        gateway_client_ca: pulumi.Input[str] = args.get("client_ca_cert_pem", "")
+        if _uses_client_issuer(args, certs):
+            client_issuer = args.get("client_issuer")
+            if client_issuer is None:
+                client_issuer = pki.CertificateAuthority(
+                    f"{name}-client-ca", ca_args, opts=pulumi.ResourceOptions(parent=self)
+                ).issuer()
+            gateway_client_ca = _ca_bundle(client_issuer)
 
         secrets: list[k8s.core.v1.Secret] = []
         secret_names: list[str] = []
@@ -337,7 +421,10 @@ class HttpsGateway(pulumi.ComponentResource):
         servers: list[dict[str, Any]] = []
         for cert in certs:
             credential = cert.existing_secret or f"{gateway_name}-{cert.key}-tls"
-            if mode != "PASSTHROUGH" and cert.existing_secret is None:
+            client_ca = (
+                gateway_client_ca if cert.client_ca_cert_pem is None else cert.client_ca_cert_pem
+            )
+            if cert.mode != "PASSTHROUGH" and cert.existing_secret is None:
                 if cert.cert_pem is not None:
                     chain: pulumi.Input[str] = cert.cert_pem
                     key_pem: pulumi.Input[str] = cert.private_key_pem
@@ -361,12 +448,12 @@ class HttpsGateway(pulumi.ComponentResource):
                     "tls.crt": chain,
                     "tls.key": pulumi.Output.secret(key_pem),
                 }
-                if mode == "MUTUAL":
+                if cert.mutual:
                     data["ca.crt"] = client_ca
                 secrets.append(
                     self._secret(f"{name}-{cert.key}", credential, namespace, data, after)
                 )
-            elif mode == "MUTUAL" and cert.existing_secret is not None:
+            elif cert.mutual and cert.existing_secret is not None:
                 # Istio reads the client CA of a brought secret from `<name>-cacert`.
                 secrets.append(
                     self._secret(
@@ -378,9 +465,9 @@ class HttpsGateway(pulumi.ComponentResource):
                         secret_type="Opaque",
                     )
                 )
-            if mode != "PASSTHROUGH":
+            if cert.mode != "PASSTHROUGH":
                 secret_names.append(credential)
-            servers.append(self._https_server(cert, credential, mode, args, len(certs) == 1))
+            servers.append(self._https_server(cert, credential, args, len(certs) == 1))
 
         if args.get("https_redirect", True):
             all_hosts = sorted(h for cert in certs for h in cert.hosts)
@@ -402,16 +489,19 @@ class HttpsGateway(pulumi.ComponentResource):
 
         client_cert: pulumi.Input[str] = ""
         client_key: pulumi.Input[str] = ""
-        if mode == "MUTUAL" and issuer is not None:
+        if client_issuer is not None:
+            common_name = args.get("client_common_name", "client")
             client = pki.client_certificate(
                 f"{name}-client",
-                issuer,
-                args.get("client_common_name", "client"),
+                client_issuer,
+                common_name,
+                # The name is a DNS SAN as well, for servers that check client SANs.
+                dns_names=[common_name] if hostname_problem(common_name) is None else None,
                 key=args.get("key"),
                 validity=validity,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            client_cert = pki.concat_pem(client.cert_pem, issuer["chain_pem"])
+            client_cert = pki.concat_pem(client.cert_pem, client_issuer["chain_pem"])
             client_key = client.private_key_pem
 
         self.gateway_name = pulumi.Output.from_input(gateway_name)
@@ -430,8 +520,16 @@ class HttpsGateway(pulumi.ComponentResource):
         )
         self.client_cert_pem = pulumi.Output.from_input(client_cert)
         self.client_private_key_pem = pulumi.Output.secret(client_key)
+        first = next(cert for cert in _certs(args) if self.host_names[0] in cert.hosts)
         self.smoke_test = _smoke_test(
-            self.hosts, self.ca_cert_pem, namespace, args, mode, self.client_cert_pem
+            self.hosts,
+            self.ca_cert_pem,
+            namespace,
+            args,
+            first.mode,
+            self.client_cert_pem,
+            # Only a mutual host's command holds the key, and only then is it a secret.
+            self.client_private_key_pem if first.mutual else "",
         )
         self.register_outputs(
             {
@@ -475,19 +573,21 @@ class HttpsGateway(pulumi.ComponentResource):
 
     @staticmethod
     def _https_server(
-        cert: _Cert, credential: str, mode: str, args: HttpsGatewayArgs, only: bool
+        cert: _Cert, credential: str, args: HttpsGatewayArgs, only: bool
     ) -> dict[str, Any]:
         port_name = "https" if only else f"https-{cert.key}"
-        if mode == "PASSTHROUGH":
+        if cert.mode == "PASSTHROUGH":
             port = {"number": 443, "name": port_name.replace("https", "tls"), "protocol": "TLS"}
             return {"port": port, "hosts": list(cert.hosts), "tls": {"mode": "PASSTHROUGH"}}
         tls: dict[str, Any] = {
-            "mode": mode,
+            "mode": cert.mode,
             "credentialName": credential,
             "minProtocolVersion": args.get("min_tls_version", "TLSV1_2"),
         }
         if "cipher_suites" in args:
             tls["cipherSuites"] = list(args["cipher_suites"])
+        if cert.mutual and cert.client_sans:
+            tls["subjectAltNames"] = list(cert.client_sans)
         port = {"number": 443, "name": port_name, "protocol": "HTTPS"}
         return {"port": port, "hosts": list(cert.hosts), "tls": tls}
 
@@ -498,6 +598,14 @@ def _ca_bundle(issuer: pki.IssuerArgs | None) -> pulumi.Output[str]:
     return pki.concat_pem(issuer["chain_pem"], issuer["root_cert_pem"])
 
 
+LOAD_BALANCER_JSONPATH = (
+    "{.items[0].status.loadBalancer.ingress[0].ip}"
+    "{.items[0].status.loadBalancer.ingress[0].hostname}"
+)
+"""The gateway Service's load-balancer address: its IP, or (AWS) its host name. A load
+balancer reports one of the two, so printing both gives the one that is set."""
+
+
 def _smoke_test(
     hosts: pulumi.Output[list[str]],
     ca_cert_pem: pulumi.Output[str],
@@ -505,34 +613,46 @@ def _smoke_test(
     args: HttpsGatewayArgs,
     mode: str,
     client_cert_pem: pulumi.Output[str],
+    client_key_pem: pulumi.Input[str],
 ) -> pulumi.Output[str]:
+    """A shell command (sh or bash) that requests the first host over HTTPS.
+
+    It runs in a subshell that writes the CA (and, for a mutual host, the client certificate
+    and key) to a private temporary directory, uses them, and removes them on exit. With the
+    client key inside, the command is a secret.
+    """
     selector = pulumi.Output.from_input(args["selector"])
     local = args.get("local_ingress")
 
     def command(values: list[Any]) -> str:
-        host_list, ca, ns, labels, client = values
+        host_list, ca, ns, labels, client, key = values
         host = host_list[0].replace("*", "smoke-test", 1)
+        files = {"ca.crt": ca} if ca else {}
+        if mode in MUTUAL_MODES and client and key:
+            files.update({"client.crt": client, "client.key": key})
+        steps = ['d="$(mktemp -d)"', "trap 'rm -rf \"$d\"' EXIT", "umask 077"]
+        steps += [f"printf '%s\\n' '{pem.strip()}' > \"$d/{name}\"" for name, pem in files.items()]
         parts = ["curl -sS --fail-with-body"]
         if ca:
-            parts.append(f"--cacert <(printf '%s' '{ca.strip()}')")
-        if mode == "MUTUAL":
-            parts.append(f"--cert <(printf '%s' '{client.strip()}')")
-            parts.append("--key client.key")
+            parts.append('--cacert "$d/ca.crt"')
+        if "client.crt" in files:
+            parts.append('--cert "$d/client.crt" --key "$d/client.key"')
         if local is not None:
             port = local["ports"]["https"]
             parts.append(f"--resolve {host}:{port}:{local['address']}")
             url = f"https://{host}/" if port == 443 else f"https://{host}:{port}/"
         else:
             label = ",".join(f"{k}={val}" for k, val in sorted(labels.items()))
-            address = (
-                f"$(kubectl -n {ns} get svc -l {label} -o "
-                'jsonpath=\'{.items[0].status.loadBalancer.ingress[0]["ip","hostname"]}\')'
+            steps.append(
+                f'address="$(kubectl -n {ns} get svc -l {label} -o '
+                f"jsonpath='{LOAD_BALANCER_JSONPATH}')\""
             )
-            parts.append(f"--connect-to {host}:443:{address}:443")
+            parts.append(f'--connect-to "{host}:443:$address:443"')
             url = f"https://{host}/"
         parts.append(url)
-        return " ".join(parts)
+        return "(" + " && ".join([*steps, " ".join(parts)]) + ")"
 
-    return pulumi.Output.all(hosts, ca_cert_pem, namespace, selector, client_cert_pem).apply(
-        command
+    out = pulumi.Output.all(
+        hosts, ca_cert_pem, namespace, selector, client_cert_pem, client_key_pem
     )
+    return out.apply(command)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from mesh_https._values import dig
 from mesh_https.cluster import GatewayServiceArgs
 from mesh_https.contract import Rule
+from mesh_https.identity import principal_of
 from mesh_https.versions import ISTIO_CHART_REPOSITORY
 
 STATUS_PORT = 15021
@@ -87,7 +88,7 @@ def gateway_identity(
     creates_account = dig(values, "serviceAccount", "create")
     fallback = "default" if creates_account is False else name
     account = dig(values, "serviceAccount", "name") or fallback
-    principal = f"{trust_domain}/ns/{gateway_namespace}/sa/{account}"
+    principal = principal_of(gateway_namespace, account, trust_domain)
     return {"istio": istio_label}, account, principal
 
 

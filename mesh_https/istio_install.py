@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https._values import deep_merge
+from mesh_https._values import deep_merge, known
 from mesh_https.cluster import GatewayServiceArgs, check_ports
 from mesh_https.constraints import (
     DnsLabel,
@@ -39,6 +39,7 @@ from mesh_https.constraints import (
     PositiveInt,
     helm_release_name_problem,
 )
+from mesh_https.identity import workload_principal
 from mesh_https.istio_charts import (
     CACERTS_ANNOTATION,
     CONTROL_PLANE_ANNOTATION,
@@ -92,6 +93,22 @@ class RevisionArgs(TypedDict, total=False):
     """Extra istiod values for this revision, laid over the install's ``istiod_values``."""
 
 
+class GatewayWorkloadArgs(TypedDict, total=False):
+    """One ingress gateway workload: a ``gateway`` chart release with its own Service."""
+
+    name: Required[HelmReleaseName]
+    """The Helm release name. The chart derives the pod's ``istio`` label (the name without
+    a leading ``istio-``) and the service account from it. Required."""
+    namespace: DnsLabel
+    """Namespace of the workload and of the TLS secrets its Gateways read. Default
+    ``istio-ingress``."""
+    service: GatewayServiceArgs
+    """Its Service: ``LoadBalancer`` (default; annotations for an internal load balancer),
+    ``NodePort`` or ``ClusterIP`` (reached only from inside the cluster)."""
+    values: Mapping[str, Any]
+    """Extra values for this release of the ``gateway`` chart, laid over ours."""
+
+
 class IstioInstallArgs(TypedDict, total=False):
     """Inputs of :class:`IstioInstall`. Every key is optional."""
 
@@ -131,6 +148,10 @@ class IstioInstallArgs(TypedDict, total=False):
     (``kube-system`` on GKE and OpenShift)."""
     gateway_service: GatewayServiceArgs
     """The gateway Service; take it from ``cluster.gateway_service()``. Default LoadBalancer."""
+    gateways: Sequence[GatewayWorkloadArgs]
+    """Every ingress gateway workload, e.g. a public and an internal one, instead of the
+    ``gateway_*`` inputs. The first is *the* gateway of the ``gateway_*`` outputs; each is
+    in :attr:`IstioInfo.gateways`. Default: one, from the ``gateway_*`` inputs."""
     trust_domain: DnsSubdomain
     """The mesh trust domain used in SPIFFE principals. Default ``cluster.local``."""
     release_timeout_seconds: PositiveInt
@@ -152,6 +173,21 @@ class IstioInstallArgs(TypedDict, total=False):
     renewed CA restarts istiod. Default: istiod's self-signed CA."""
     depends_on: Sequence[pulumi.Resource]
     """Resources that must exist before the namespaces and releases are created."""
+
+
+@dataclass(frozen=True)
+class GatewayInfo:
+    """One gateway workload's identity, derived once from its release name and values."""
+
+    name: str
+    """The Helm release name."""
+    namespace: str
+    """Where the workload runs, and where its Gateways' TLS secrets go."""
+    selector: dict[str, str]
+    """Pod labels that select it: an ``HttpsGateway``'s ``selector``."""
+    service_account: str
+    principal: str
+    """Its SPIFFE principal, for ``StrictMtls``'s ``gateway_principals``."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +214,20 @@ class IstioInfo:
     """The revision that ``revision`` resolves to: put it in a workload's pod-template
     annotation and the workload restarts when its tag moves to another revision."""
     trust_domain: str = "cluster.local"
+    gateways: tuple[GatewayInfo, ...] = ()
+    """Every gateway workload, the first being the one of the ``gateway_*`` fields."""
+
+    def gateway(self, name: str) -> GatewayInfo:
+        """The gateway workload whose release is ``name``; ``KeyError`` names the others."""
+        for gateway in self.gateways:
+            if gateway.name == name:
+                return gateway
+        raise KeyError(f"no gateway {name!r}; the install has {[g.name for g in self.gateways]}")
+
+    def principal(self, namespace: str, service_account: str) -> str:
+        """A workload's principal under this install's trust domain (see
+        :func:`mesh_https.workload_principal`)."""
+        return workload_principal(namespace, service_account, self.trust_domain)
 
 
 @dataclass(frozen=True)
@@ -283,24 +333,106 @@ def _check_revisions(args: IstioInstallArgs) -> None:
         )
 
 
+LEGACY_GATEWAY_FIELDS = (
+    "gateway_namespace",
+    "gateway_release_name",
+    "gateway_service",
+    "gateway_values",
+)
+
+
+def gateways_of(args: IstioInstallArgs) -> list[GatewayWorkloadArgs]:
+    """Every gateway workload: ``gateways``, or the one the ``gateway_*`` inputs describe."""
+    if "gateways" in args:
+        return [
+            {
+                "namespace": "istio-ingress",
+                "service": DEFAULT_GATEWAY_SERVICE,
+                "values": {},
+                **gateway,
+            }
+            for gateway in args["gateways"]
+        ]
+    return [
+        {
+            "name": args.get("gateway_release_name", "istio-ingress"),
+            "namespace": args.get("gateway_namespace", "istio-ingress"),
+            "service": args.get("gateway_service", DEFAULT_GATEWAY_SERVICE),
+            "values": args.get("gateway_values", {}),
+        }
+    ]
+
+
+def _check_service(field_name: str, service: GatewayServiceArgs) -> None:
+    if service.get("type", "LoadBalancer") == "NodePort":
+        if "node_ports" not in service:
+            v.fail(
+                COMPONENT, f"{field_name}.node_ports", "is missing; a NodePort gateway needs them"
+            )
+        check_ports(COMPONENT, f"{field_name}.node_ports", service["node_ports"], node=True)
+    elif "node_ports" in service:
+        v.fail(COMPONENT, f"{field_name}.node_ports", "is only used with type 'NodePort'")
+
+
+def _check_gateways(args: IstioInstallArgs) -> None:
+    c = COMPONENT
+    if "gateways" not in args:
+        _check_release_name(
+            "gateway_release_name", args.get("gateway_release_name", "istio-ingress")
+        )
+        _check_service("gateway_service", args.get("gateway_service", DEFAULT_GATEWAY_SERVICE))
+        return
+    for legacy in LEGACY_GATEWAY_FIELDS:
+        if legacy in args:
+            v.fail(
+                c,
+                legacy,
+                "cannot be combined with `gateways`; set it on the gateway's entry there "
+                f"(`{legacy.removeprefix('gateway_').replace('release_name', 'name')}`)",
+            )
+    if not args["gateways"]:
+        v.fail(c, "gateways", "is empty; give at least one {name, namespace, service, values}")
+    names: set[str] = set()
+    selectors: dict[str, str] = {}
+    node_ports: dict[int, str] = {}
+    for i, gateway in enumerate(gateways_of(args)):
+        where = f"gateways[{i}]"
+        _check_release_name(f"{where}.name", gateway["name"])
+        v.check_unique(c, f"{where}.name", gateway["name"], names, "gateway release names")
+        _check_service(f"{where}.service", gateway["service"])
+        selector, _, _ = gateway_identity(gateway["name"], gateway["namespace"], gateway["values"])
+        label = selector["istio"]
+        if label in selectors:
+            v.fail(
+                c,
+                where,
+                f"selects pods labelled istio={label!r}, as {selectors[label]!r} does; a Gateway "
+                "would bind both. Rename one, or set `values.labels.istio`",
+            )
+        selectors[label] = gateway["name"]
+        ports = gateway["service"].get("node_ports")
+        for port in (ports["http"], ports["https"]) if ports else ():
+            if port in node_ports:
+                v.fail(
+                    c,
+                    f"{where}.service.node_ports",
+                    f"uses nodePort {port}, as gateway {node_ports[port]!r} does; a nodePort "
+                    "serves one Service",
+                )
+            node_ports[port] = gateway["name"]
+
+
 def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     """Check :class:`IstioInstall` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
     c = COMPONENT
     args = contract.check(c, IstioInstallArgs, args)
     _check_revisions(args)
-    _check_release_name("gateway_release_name", args.get("gateway_release_name", "istio-ingress"))
+    _check_gateways(args)
     if args.get("mode", "sidecar") != "ambient":
         for name in ("cni_values", "ztunnel_values", "ambient_namespace"):
             if name in args:
                 v.fail(c, name, "is only used in ambient mode; set mode='ambient' or remove it")
-    service = args.get("gateway_service", DEFAULT_GATEWAY_SERVICE)
-    if service.get("type", "LoadBalancer") == "NodePort":
-        if "node_ports" not in service:
-            v.fail(c, "gateway_service.node_ports", "is missing; a NodePort gateway needs them")
-        check_ports(c, "gateway_service.node_ports", service["node_ports"], node=True)
-    elif "node_ports" in service:
-        v.fail(c, "gateway_service.node_ports", "is only used with type 'NodePort'")
     return contract.deferred(c, IstioInstallArgs, args)
 
 
@@ -336,6 +468,8 @@ class IstioInstall(pulumi.ComponentResource):
     """The gateway workload's service account."""
     gateway_principal: pulumi.Output[str]
     """The gateway's SPIFFE principal, ``<trust domain>/ns/<namespace>/sa/<account>``."""
+    gateway_principals: pulumi.Output[list[str]]
+    """Every gateway workload's principal, in the order of ``gateways``."""
     revision: pulumi.Output[str]
     """The ``istio.io/rev`` workloads use (a tag or a revision), or ``""`` for the default."""
     control_plane_revision: pulumi.Output[str]
@@ -361,15 +495,18 @@ class IstioInstall(pulumi.ComponentResource):
         version = args.get("version", ISTIO_VERSION)
         plane = _control_plane(args)
         system_ns = args.get("system_namespace", "istio-system")
-        gateway_ns = args.get("gateway_namespace", "istio-ingress")
         ambient_ns = args.get("ambient_namespace", system_ns)
-        release_name = args.get("gateway_release_name", "istio-ingress")
         trust_domain = args.get("trust_domain", "cluster.local")
-        gateway_values = args.get("gateway_values", {})
         hub = args.get("image_hub", ISTIO_IMAGE_HUB)
-        selector, account, principal = gateway_identity(
-            release_name, gateway_ns, gateway_values, trust_domain
-        )
+        workloads = gateways_of(args)
+        gateways = tuple(
+            GatewayInfo(g["name"], g["namespace"], *gateway_identity(
+                g["name"], g["namespace"], g["values"], trust_domain
+            ))
+            for g in workloads
+        )  # fmt: skip
+        main = gateways[0]
+        gateway_ns = main.namespace
         self._repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
         self._auth = dict(args.get("chart_repository_auth", {}))
         if "password" in self._auth:
@@ -379,7 +516,8 @@ class IstioInstall(pulumi.ComponentResource):
         after = list(args.get("depends_on", []))
 
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        for namespace in sorted({system_ns, gateway_ns, ambient_ns} - {"kube-system"}):
+        wanted = {system_ns, ambient_ns, *(g.namespace for g in gateways)}
+        for namespace in sorted(wanted - {"kube-system"}):
             self.namespaces[namespace] = k8s.core.v1.Namespace(
                 f"{name}-ns-{namespace}",
                 metadata={
@@ -509,18 +647,23 @@ class IstioInstall(pulumi.ComponentResource):
             )  # fmt: skip
             gateway_after = [self.ztunnel, *self.tags.values()]
 
-        service = args.get("gateway_service", DEFAULT_GATEWAY_SERVICE)
-        ours: dict[str, Any] = {"service": gateway_service_values(service)}
+        revisioned: dict[str, Any] = {}
         if plane.workload_revision:
             # The chart labels the pods istio.io/rev=<tag or revision>; the annotation names
             # the revision behind a tag, so moving the tag rolls the gateway onto it.
-            ours["revision"] = plane.workload_revision
-            ours["podAnnotations"] = {CONTROL_PLANE_ANNOTATION: plane.resolved}
-        self.gateway = self._release(
-            "gateway", "gateway", release_name, gateway_ns, version,
-            deep_merge(ours, gateway_values),
-            [*gateway_after, *in_namespace(gateway_ns)],
-        )  # fmt: skip
+            revisioned["revision"] = plane.workload_revision
+            revisioned["podAnnotations"] = {CONTROL_PLANE_ANNOTATION: plane.resolved}
+        self.gateways: dict[str, k8s.helm.v3.Release] = {}
+        for index, workload in enumerate(workloads):
+            ours = {"service": gateway_service_values(workload["service"]), **revisioned}
+            # The first keeps the resource name it had as the only gateway.
+            role = "gateway" if index == 0 else f"gateway-{workload['name']}"
+            self.gateways[workload["name"]] = self._release(
+                role, "gateway", workload["name"], workload["namespace"], version,
+                deep_merge(ours, workload["values"]),
+                [*gateway_after, *in_namespace(workload["namespace"])],
+            )  # fmt: skip
+        self.gateway = self.gateways[main.name]
 
         self.info = IstioInfo(
             mode=mode,
@@ -528,19 +671,21 @@ class IstioInstall(pulumi.ComponentResource):
             version=version,
             system_namespace=system_ns,
             gateway_namespace=gateway_ns,
-            gateway_selector=selector,
-            gateway_service_account=account,
-            gateway_principal=principal,
+            gateway_selector=main.selector,
+            gateway_service_account=main.service_account,
+            gateway_principal=main.principal,
             revisions=tuple(plane.revisions),
             tags=dict(sorted(plane.tags.items())),
             control_plane_revision=plane.resolved,
             trust_domain=trust_domain,
+            gateways=gateways,
         )
         self.system_namespace = pulumi.Output.from_input(system_ns)
         self.gateway_namespace = pulumi.Output.from_input(gateway_ns)
-        self.gateway_selector = pulumi.Output.from_input(selector)
-        self.gateway_service_account = pulumi.Output.from_input(account)
-        self.gateway_principal = pulumi.Output.from_input(principal)
+        self.gateway_selector = pulumi.Output.from_input(main.selector)
+        self.gateway_service_account = pulumi.Output.from_input(main.service_account)
+        self.gateway_principal = pulumi.Output.from_input(main.principal)
+        self.gateway_principals = known([g.principal for g in gateways])
         self.revision = pulumi.Output.from_input(plane.workload_revision)
         self.control_plane_revision = pulumi.Output.from_input(plane.resolved)
         self.revision_tags = pulumi.Output.from_input(self.info.tags)
@@ -553,6 +698,7 @@ class IstioInstall(pulumi.ComponentResource):
                 "gateway_selector": self.gateway_selector,
                 "gateway_service_account": self.gateway_service_account,
                 "gateway_principal": self.gateway_principal,
+                "gateway_principals": self.gateway_principals,
                 "revision": self.revision,
                 "control_plane_revision": self.control_plane_revision,
                 "revision_tags": self.revision_tags,

@@ -573,11 +573,13 @@ def client_certificate(
     issuer: IssuerArgs,
     common_name: str,
     *,
+    dns_names: Sequence[str] | None = None,
     key: KeyArgs | None = None,
     validity: ValidityArgs | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> LeafCertificate:
-    """A client certificate (``client_auth``) for mutual TLS, identified by ``common_name``."""
+    """A client certificate (``client_auth``) for mutual TLS, identified by ``common_name``,
+    and by ``dns_names`` as SANs (what a server's ``subjectAltNames`` check matches)."""
     component = "ClientCertificate"
     _checked(component, NonEmpty, common_name, "common_name")
     key = check_key(component, "key", key)
@@ -586,7 +588,7 @@ def client_certificate(
         name,
         issuer,
         common_name=common_name,
-        dns_names=None,
+        dns_names=list(dns_names) if dns_names else None,
         uses=CLIENT_USES,
         key=key,
         validity=validity,

@@ -103,6 +103,9 @@ class StrictMtlsArgs(TypedDict, total=False):
     """Named ports that are not STRICT, for selected workloads."""
     gateway_principal: pulumi.Input[Principal]
     """The ingress gateway's principal; allowed into every protected namespace."""
+    gateway_principals: Sequence[Principal]
+    """More gateway principals, e.g. an internal gateway's (``IstioInstall.info.gateways``);
+    admitted with ``gateway_principal`` by the one ``allow-ingress-gateway`` policy."""
     allow: Sequence[AllowRuleArgs]
     """ALLOW rules for callers besides the gateway, per protected namespace."""
     authorization: bool
@@ -140,15 +143,19 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             "includes the mesh's root namespace; its allow-nothing policy would deny the whole "
             "mesh, and mesh_wide covers it",
         )
-    principal = args.get("gateway_principal")
-    gateway_ns = principal.split("/ns/")[1].split("/")[0] if isinstance(principal, str) else None
-    if gateway_ns in namespaces:
-        v.fail(
-            c,
-            "namespaces",
-            f"includes {gateway_ns!r}, the ingress gateway's namespace; its allow-nothing policy "
-            "would refuse every request to the gateway",
-        )
+    seen: set[str] = set()
+    for field, principal in _gateway_principals(args):
+        if not isinstance(principal, str):
+            continue  # an Output: its form is checked when known
+        v.check_unique(c, field, principal, seen, "gateway principals")
+        gateway_ns = principal.split("/ns/")[1].split("/")[0] if "/ns/" in principal else None
+        if gateway_ns in namespaces:
+            v.fail(
+                c,
+                "namespaces",
+                f"includes {gateway_ns!r}, the namespace of gateway {principal!r}; its "
+                "allow-nothing policy would refuse every request to the gateway",
+            )
     for ns in args.get("namespace_dependencies", {}):
         if ns not in namespaces:
             v.fail(
@@ -187,8 +194,20 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
     return contract.deferred(c, StrictMtlsArgs, args)
 
 
-def _gateway_rule(principal: str) -> dict[str, Any]:
-    return {"action": "ALLOW", "rules": [{"from": [{"source": {"principals": [principal]}}]}]}
+def _gateway_principals(args: StrictMtlsArgs) -> list[tuple[str, pulumi.Input[str]]]:
+    """Every gateway principal admitted, with the field that gave it."""
+    found: list[tuple[str, pulumi.Input[str]]] = []
+    if "gateway_principal" in args:
+        found.append(("gateway_principal", args["gateway_principal"]))
+    found += [
+        (f"gateway_principals[{i}]", p) for i, p in enumerate(args.get("gateway_principals", []))
+    ]
+    return found
+
+
+def _gateway_rule(principals: Sequence[str]) -> dict[str, Any]:
+    source = {"principals": list(principals)}
+    return {"action": "ALLOW", "rules": [{"from": [{"source": source}]}]}
 
 
 def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
@@ -253,20 +272,20 @@ class StrictMtls(pulumi.ComponentResource):
 
         admitted: dict[str, list[pulumi.Input[str]]] = {}
         if args.get("authorization", True):
-            gateway = args.get("gateway_principal")
-            # One spec for every namespace: plain when the principal is, else one apply.
+            gateways = [principal for _, principal in _gateway_principals(args)]
+            # One spec for every namespace: plain when the principals are, else one apply.
             gateway_spec: Any = None
-            if gateway is not None:
+            if gateways:
                 gateway_spec = (
-                    _gateway_rule(gateway)
-                    if isinstance(gateway, str)
-                    else pulumi.Output.from_input(typing.cast(Any, gateway)).apply(_gateway_rule)
+                    _gateway_rule(typing.cast(list[str], gateways))
+                    if all(isinstance(p, str) for p in gateways)
+                    else pulumi.Output.all(*gateways).apply(_gateway_rule)
                 )
             for ns in namespaces:
                 # `spec: {}` matches no request: with no ALLOW matching, everything is denied.
                 add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, {})
                 admitted[ns] = []
-                if gateway is not None:
+                if gateways:
                     add(
                         f"{ns}-allow-ingress-gateway",
                         "AuthorizationPolicy",
@@ -274,7 +293,7 @@ class StrictMtls(pulumi.ComponentResource):
                         ns,
                         gateway_spec,
                     )
-                    admitted[ns].append(gateway)
+                    admitted[ns].extend(gateways)
                 for rule in sorted(args.get("allow", []), key=lambda r: r["name"]):
                     if rule.get("to_namespaces") and ns not in rule["to_namespaces"]:
                         continue
@@ -296,11 +315,7 @@ class StrictMtls(pulumi.ComponentResource):
 
         self.policy_names = known(names)
         # Plain unless the gateway principal is an Output: then it resolves in one place.
-        gateway = args.get("gateway_principal")
-        admitted_all: Any = (
-            known(admitted)
-            if gateway is None or isinstance(gateway, str)
-            else pulumi.Output.from_input(admitted)
-        )
+        plain = all(isinstance(p, str) for _, p in _gateway_principals(args))
+        admitted_all: Any = known(admitted) if plain else pulumi.Output.from_input(admitted)
         self.admitted = admitted_all
         self.register_outputs({"policy_names": self.policy_names, "admitted": self.admitted})

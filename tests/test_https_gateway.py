@@ -9,10 +9,11 @@ from typing import Any
 
 import pulumi
 import pytest
+from conftest import ca_pem
 from cryptography import x509
 
 from mesh_https import ValidationError
-from mesh_https.https_gateway import HttpsGateway
+from mesh_https.https_gateway import LOAD_BALANCER_JSONPATH, HttpsGateway
 from mesh_https.pki import CertificateAuthority, client_certificate, server_certificate
 from mesh_https.testing import (
     GatewayTlsServer,
@@ -23,6 +24,7 @@ from mesh_https.testing import (
 )
 
 BASE: dict[str, Any] = {"gateway_namespace": "istio-ingress", "selector": {"istio": "ingress"}}
+CA = ca_pem("clients")
 KIND_INGRESS: Any = {"address": "127.0.0.1", "ports": {"http": 80, "https": 443}}
 
 
@@ -108,18 +110,42 @@ def test_options_reach_the_server_tls(mesh_session: MockSession) -> None:
         assert tls13["tls"]["minProtocolVersion"] == "TLSV1_3"
 
 
-def test_mutual_puts_the_ca_in_the_secret_and_issues_a_client(mesh_session: MockSession) -> None:
+def test_mutual_trusts_a_client_ca_of_its_own_and_issues_a_client(
+    mesh_session: MockSession,
+) -> None:
     ca = CertificateAuthority("pki", {"intermediate": True})
     gateway, rec = build(mesh_session, hosts=["a.example.com"], mode="MUTUAL", issuer=ca.issuer())
     data = secret_data(rec.one(kind="Secret"))
     assert set(data) == {"ca.crt", "tls.crt", "tls.key"}
     bundle = x509.load_pem_x509_certificates(data["ca.crt"].encode())
     root = x509.load_pem_x509_certificate(mesh_session.value(ca.root_cert_pem).encode())
-    assert root in bundle
+    # The server certificates' issuer cannot mint clients: the gateway has a client CA.
+    assert root not in bundle
+    client_ca = rec.one("mesh-https:index:CertificateAuthority", name="web-client-ca")
+    assert rec.parent_of(client_ca) is rec.one("mesh-https:index:HttpsGateway")
     client = x509.load_pem_x509_certificates(mesh_session.value(gateway.client_cert_pem).encode())
     assert client[0].subject.rfc4514_string() == "CN=client"
+    assert client[-1].issuer in {c.subject for c in bundle}
     assert mesh_session.resolve(gateway.client_private_key_pem).secret
     assert servers(rec)[1]["tls"]["mode"] == "MUTUAL"
+
+
+def test_a_given_client_issuer_signs_the_client_and_is_trusted(mesh_session: MockSession) -> None:
+    clients = CertificateAuthority("clients", {"protect_root": False})
+    gateway, rec = build(
+        mesh_session,
+        hosts=["a.example.com"],
+        mode="OPTIONAL_MUTUAL",
+        client_issuer=clients.issuer(),
+        client_common_name="robot.example.com",
+    )
+    bundle = secret_data(rec.one(kind="Secret"))["ca.crt"]
+    assert mesh_session.value(clients.root_cert_pem).strip() in bundle
+    client = x509.load_pem_x509_certificate(mesh_session.value(gateway.client_cert_pem).encode())
+    sans = client.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["robot.example.com"]
+    # The given client issuer serves: the gateway makes no client CA of its own.
+    assert not rec.find("mesh-https:index:CertificateAuthority", name="web-client-ca")
 
 
 def test_passthrough_has_no_secret_and_a_tls_server(mesh_session: MockSession) -> None:
@@ -166,11 +192,13 @@ def test_depends_on_input_orders_secrets_and_gateway(mesh_session: MockSession) 
 
 def test_smoke_test_on_kind_uses_loopback_and_the_host_port(mesh_session: MockSession) -> None:
     gateway, _ = build(mesh_session, hosts=["app.example.com"], local_ingress=KIND_INGRESS)
-    command = mesh_session.value(gateway.smoke_test)
-    assert command.startswith("curl ")
+    resolved = mesh_session.resolve(gateway.smoke_test)
+    command = resolved.value
+    assert not resolved.secret, "no key inside: nothing to hide"
+    assert command.startswith("(") and command.endswith("https://app.example.com/)")
     assert "--resolve app.example.com:443:127.0.0.1" in command
-    assert command.endswith("https://app.example.com/")
     assert mesh_session.value(gateway.ca_cert_pem).strip() in command
+    assert "--cert" not in command
     with MockSession() as other:
         alt = HttpsGateway(
             "web",
@@ -182,16 +210,20 @@ def test_smoke_test_on_kind_uses_loopback_and_the_host_port(mesh_session: MockSe
         )
         cmd = other.value(alt.smoke_test)
         assert "--resolve app.example.com:8443:127.0.0.1" in cmd
-        assert cmd.endswith("https://app.example.com:8443/")
+        assert cmd.endswith("https://app.example.com:8443/)")
 
 
 def test_smoke_test_elsewhere_asks_the_load_balancer(mesh_session: MockSession) -> None:
     gateway, _ = build(mesh_session, hosts=["app.example.com"], mode="MUTUAL")
-    command = mesh_session.value(gateway.smoke_test)
+    resolved = mesh_session.resolve(gateway.smoke_test)
+    command = resolved.value
     assert "kubectl -n istio-ingress get svc -l istio=ingress" in command
-    assert "--connect-to app.example.com:443:" in command
-    assert "--key client.key" in command
-    assert "PRIVATE KEY" not in command
+    assert LOAD_BALANCER_JSONPATH in command
+    assert '--connect-to "app.example.com:443:$address:443"' in command
+    # The client certificate and key go to private files the command then uses.
+    assert '--cert "$d/client.crt" --key "$d/client.key"' in command
+    assert mesh_session.value(gateway.client_private_key_pem).strip() in command
+    assert resolved.secret, "it holds the client key"
 
 
 # ---------------------------------------------------------------------------- brought certs
@@ -411,7 +443,11 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "exactly one certificate",
     ),
     ({"hosts": ["a.example.com", "a.example.com"]}, "hosts[1]", "exactly one certificate"),
-    ({"hosts": ["a.example.com"], "mode": "STRICT"}, "mode", "'SIMPLE', 'MUTUAL', 'PASSTHROUGH'"),
+    (
+        {"hosts": ["a.example.com"], "mode": "STRICT"},
+        "mode",
+        "'SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL', 'PASSTHROUGH'",
+    ),
     ({"hosts": ["a.example.com"], "min_tls_version": "TLSV1_1"}, "min_tls_version", "below 1.2"),
     ({"hosts": ["a.example.com"], "min_tls_version": "TLSV1_0"}, "min_tls_version", "below 1.2"),
     ({"hosts": ["a.example.com"], "min_tls_version": "TLS_AUTO"}, "min_tls_version", "below 1.2"),
@@ -437,9 +473,52 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "'P256', 'P384'",
     ),
     (
-        {"certificates": [{"hosts": ["a.example.com"], "existing_secret": "s"}], "mode": "MUTUAL"},
-        "client_ca_cert_pem",
-        "needs the client CA",
+        {
+            "certificates": [{"hosts": ["a.example.com"], "client_subject_alt_names": ["c"]}],
+            "mode": "SIMPLE",
+        },
+        "certificates[0].client_subject_alt_names",
+        "only applies to modes MUTUAL or OPTIONAL_MUTUAL",
+    ),
+    (
+        {
+            "certificates": [
+                {"hosts": ["a.example.com"], "mode": "MUTUAL"},
+                {"hosts": ["b.example.com"], "mode": "PASSTHROUGH", "client_ca_cert_pem": CA},
+            ],
+        },
+        "certificates[1].client_ca_cert_pem",
+        "mode is 'PASSTHROUGH'",
+    ),
+    (
+        {"hosts": ["a.example.com"], "mode": "MUTUAL", "client_subject_alt_names": ["a, b"]},
+        "client_subject_alt_names[0]",
+        "without spaces around it or commas",
+    ),
+    (
+        {
+            "hosts": ["a.example.com"],
+            "mode": "MUTUAL",
+            "client_ca_cert_pem": CA,
+            "client_issuer": {
+                "root_cert_pem": CA,
+                "cert_pem": CA,
+                "private_key_pem": "k",
+                "chain_pem": "",
+            },
+        },
+        "client_issuer",
+        "both set",
+    ),
+    (
+        {
+            "certificates": [
+                {"hosts": ["a.example.com"], "mode": "MUTUAL", "client_ca_cert_pem": CA}
+            ],
+            "client_common_name": "c",
+        },
+        "client_common_name",
+        "not issued",
     ),
     (
         {
@@ -454,7 +533,11 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "min_tls_version",
         "PASSTHROUGH",
     ),
-    ({"hosts": ["a.example.com"], "client_common_name": "x"}, "client_common_name", "'MUTUAL'"),
+    (
+        {"hosts": ["a.example.com"], "client_common_name": "x"},
+        "client_common_name",
+        "no certificate has one",
+    ),
     ({"hosts": ["a.example.com"], "grouping": "per_cert"}, "grouping", "'shared', 'per_host'"),
     (
         {"hosts": ["a.example.com"], "gateway_namespace": "Istio_Ingress"},

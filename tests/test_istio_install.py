@@ -273,7 +273,7 @@ def test_depends_on_input_reaches_the_first_children(mesh_session: MockSession) 
         ({"trust_domain": "Bad Domain"}, "trust_domain", "DNS-1123 subdomain"),
         ({"release_timeout_seconds": 0}, "release_timeout_seconds", "1 or more"),
         ({"cni_values": {}}, "cni_values", "ambient mode"),
-        ({"gateway_service": {"type": "ClusterIP"}}, "gateway_service.type", "'NodePort'"),
+        ({"gateway_service": {"type": "ExternalName"}}, "gateway_service.type", "'ClusterIP'"),
         ({"gateway_service": {"type": "NodePort"}}, "gateway_service.node_ports", "missing"),
         (
             {"gateway_service": {"type": "NodePort", "node_ports": {"http": 80, "https": 30443}}},

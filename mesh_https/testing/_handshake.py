@@ -3,9 +3,10 @@
 :class:`GatewayTlsServer` plays the ingress gateway: it reads a recorded Istio ``Gateway``,
 finds the Secret each HTTPS server's ``credentialName`` names in the gateway's namespace, and
 serves on 127.0.0.1 with those certificates and the server's TLS settings
-(``minProtocolVersion``, ``cipherSuites``, ``MUTUAL`` client verification). Like Envoy, it
-picks the server by the ClientHello's SNI, and closes the connection for a name no server
-lists. :func:`handshake` is the client.
+(``minProtocolVersion``, ``cipherSuites``, ``MUTUAL`` and ``OPTIONAL_MUTUAL`` client
+verification, and ``subjectAltNames``, matched as Envoy matches them). Like Envoy, it picks the
+server by the ClientHello's SNI, and closes the connection for a name no server lists.
+:func:`handshake` is the client.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from mesh_https.https_gateway import MUTUAL_MODES
 from mesh_https.testing._recording import RecordedResource, Recording
 
 _VERSIONS = {"TLSV1_0": "TLSv1", "TLSV1_1": "TLSv1_1", "TLSV1_2": "TLSv1_2", "TLSV1_3": "TLSv1_3"}
@@ -36,6 +38,8 @@ class Listener:
     cert_chain_pem: str
     private_key_pem: str
     ca_pem: str | None
+    subject_alt_names: tuple[str, ...] = ()
+    """Client certificate SANs accepted (``subjectAltNames``); empty: any."""
 
 
 def secret_data(secret: RecordedResource) -> dict[str, str]:
@@ -47,7 +51,8 @@ def secret_data(secret: RecordedResource) -> dict[str, str]:
 
 
 def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]:
-    """The TLS-terminating servers of ``gateway`` (SIMPLE and MUTUAL), with their secrets.
+    """The TLS-terminating servers of ``gateway`` (SIMPLE, MUTUAL and OPTIONAL_MUTUAL), with
+    their secrets.
 
     A ``credentialName`` is looked up where Istio looks: in the gateway's namespace. A missing
     secret raises ``LookupError``, as the gateway would serve nothing for it.
@@ -56,12 +61,12 @@ def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]
     found = []
     for server in gateway.spec.get("servers", []):
         tls = server.get("tls") or {}
-        if tls.get("mode") not in ("SIMPLE", "MUTUAL"):
+        if tls.get("mode") not in ("SIMPLE", *MUTUAL_MODES):
             continue
         name = tls["credentialName"]
         data = secret_data(recording.one(kind="Secret", object_name=name, namespace=namespace))
         ca = data.get("ca.crt")
-        if tls["mode"] == "MUTUAL" and ca is None:
+        if tls["mode"] in MUTUAL_MODES and ca is None:
             cacert = recording.find(
                 kind="Secret", object_name=f"{name}-cacert", namespace=namespace
             )
@@ -75,6 +80,7 @@ def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]
                 cert_chain_pem=data["tls.crt"],
                 private_key_pem=data["tls.key"],
                 ca_pem=ca,
+                subject_alt_names=tuple(tls.get("subjectAltNames", [])),
             )
         )
     return found
@@ -130,27 +136,48 @@ def _context(listener: Listener, workdir: str) -> ssl.SSLContext:
         warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = getattr(ssl.TLSVersion, _VERSIONS[listener.min_version])
     context.maximum_version = ssl.TLSVersion.TLSv1_3
-    if listener.mode == "MUTUAL":
-        context.verify_mode = ssl.CERT_REQUIRED
+    if listener.mode in MUTUAL_MODES:
+        # OPTIONAL_MUTUAL asks for a certificate and verifies one that is presented.
+        required = listener.mode == "MUTUAL"
+        context.verify_mode = ssl.CERT_REQUIRED if required else ssl.CERT_OPTIONAL
         if listener.ca_pem:
             context.load_verify_locations(cadata=listener.ca_pem)
     return context
+
+
+def san_accepted(peer: Any, accepted: tuple[str, ...]) -> bool:
+    """Envoy's ``match_subject_alt_names`` with exact matchers, as Istio configures it from
+    ``subjectAltNames``: some SAN of the client certificate, of any type (DNS, URI, email,
+    IP), equals some accepted name. A wildcard DNS SAN (``*.example.com``) matches one
+    label, as Envoy's DNS matching does. No list accepts any certificate; no certificate
+    (OPTIONAL_MUTUAL) is not checked.
+    """
+    if not accepted or not peer:
+        return True
+    for kind, value in peer.get("subjectAltName", ()):
+        for name in accepted:
+            if value == name or (
+                kind == "DNS" and value.startswith("*.") and _matches(value, name)
+            ):
+                return True
+    return False
 
 
 class GatewayTlsServer:
     """A local TLS endpoint configured from a recorded Gateway; use as a context manager.
 
     Each accepted connection that completes the handshake gets ``HTTP/1.1 200`` with the
-    chosen server's hosts in the body. :attr:`port` is where it listens on 127.0.0.1.
+    chosen server's hosts in the body. :attr:`port` is where it listens on 127.0.0.1: ``port``,
+    or a free one.
     """
 
-    def __init__(self, recording: Recording, gateway: RecordedResource) -> None:
+    def __init__(self, recording: Recording, gateway: RecordedResource, port: int = 0) -> None:
         self.listeners = listeners(recording, gateway)
         if not self.listeners:
             raise LookupError(f"{gateway} has no SIMPLE or MUTUAL server to serve")
         self._workdir = tempfile.TemporaryDirectory()
         self._contexts = [(lst, _context(lst, self._workdir.name)) for lst in self.listeners]
-        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket = socket.create_server(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._stopping = False
@@ -180,6 +207,8 @@ class GatewayTlsServer:
                 listener, context = chosen
                 try:
                     with context.wrap_socket(conn, server_side=True) as tls:
+                        if not san_accepted(tls.getpeercert(), listener.subject_alt_names):
+                            continue  # Envoy fails the handshake: nothing is served
                         tls.recv(4096)
                         body = ",".join(listener.hosts).encode()
                         tls.sendall(
