@@ -18,6 +18,6 @@ prepare_virtualenv
 use_local_backend
 pulumi stack select --create --secrets-provider passphrase "$stack" >/dev/null
 pulumi up --yes --stack "$stack" "$@"
-if smoke=$(pulumi stack output --stack "$stack" smokeTest 2>/dev/null); then
+if smoke=$(pulumi stack output --stack "$stack" --show-secrets smokeTest 2>/dev/null); then
   printf '\nmesh-https: try it (bash):\n%s\n' "$smoke"
 fi
