@@ -8,7 +8,7 @@ new subset exists before any route points at it (make-before-break).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
@@ -54,15 +54,16 @@ def _gateway_ref_problem(value: str) -> str | None:
 GatewayRef = Annotated[str, Rule(_gateway_ref_problem, "'<namespace>/<gateway name>'")]
 
 
-class SubsetArgs(TypedDict):
+class SubsetArgs(TypedDict, total=False):
     """One version of the service."""
 
-    name: DnsLabel
-    """Subset name, e.g. ``v1``."""
-    labels: Mapping[LabelKey, LabelValue]
-    """Pod labels that select this version, e.g. ``{"version": "v1"}``."""
+    name: Required[DnsLabel]
+    """Subset name, e.g. ``v1``. Required."""
+    labels: Required[Mapping[LabelKey, LabelValue]]
+    """Pod labels that select this version, e.g. ``{"version": "v1"}``. Required."""
     weight: NonNegativeInt
-    """Share of default traffic, a whole number; all weights sum to 100."""
+    """Share of default traffic, a whole number; the weights given sum to 100. A subset with
+    no weight takes no default traffic: only routes reach it."""
 
 
 class StringMatchArgs(TypedDict, total=False):
@@ -85,21 +86,82 @@ class CookieMatchArgs(TypedDict):
     """Cookie value that must match exactly."""
 
 
+class DestinationArgs(TypedDict, total=False):
+    """Where a route sends requests: this service (one subset, or all of it), or another
+    host."""
+
+    host: DnsSubdomain
+    """Another service (a short name in this namespace, or an FQDN) or a ServiceEntry host.
+    Default: the route's own service."""
+    subset: DnsLabel
+    """A subset of that host. For the route's own service, one of ``subsets``."""
+    port: Port
+    """The port on that host. Default: the route's ``port``, or the service's only port."""
+
+
+class RewriteArgs(TypedDict, total=False):
+    """Rewrite the request before it is forwarded."""
+
+    uri: NonEmpty
+    """Replaces the matched path prefix (or the whole path, for an exact match)."""
+    authority: DnsSubdomain
+    """Replaces the Host/authority header."""
+
+
+class RedirectArgs(TypedDict, total=False):
+    """Answer with a redirect instead of forwarding."""
+
+    uri: NonEmpty
+    """The new path."""
+    authority: DnsSubdomain
+    """The new host."""
+    scheme: Literal["http", "https"]
+    """The new scheme."""
+    port: Port
+    """The new port."""
+    response_code: Literal[301, 302, 303, 307, 308]
+    """The redirect status. Default 301."""
+
+
+class HeaderOperationsArgs(TypedDict, total=False):
+    """Headers to set (replace), add (append) or remove."""
+
+    set: Mapping[HeaderName, str]
+    """Header → value, replacing any value it has."""
+    add: Mapping[HeaderName, str]
+    """Header → value, appended to any it has."""
+    remove: Sequence[HeaderName]
+    """Headers removed."""
+
+
 class MatchRouteArgs(TypedDict, total=False):
-    """Requests matching every given condition go to ``subset``."""
+    """Requests matching every given condition go to ``subset`` or ``destination``, or are
+    redirected."""
 
     name: Required[DnsLabel]
     """Route name (required), shown in the route table and Envoy stats."""
-    subset: Required[DnsLabel]
-    """The subset matching requests go to (required)."""
+    subset: DnsLabel
+    """Shorthand: matching requests go to this subset of the service."""
+    destination: DestinationArgs
+    """Matching requests go here: the whole service, a subset, or another host."""
+    redirect: RedirectArgs
+    """Matching requests are answered with a redirect."""
     headers: Mapping[HeaderName, StringMatchArgs]
     """Header name (lowercase) → match."""
     cookie: CookieMatchArgs
     """A cookie name and value."""
     path: StringMatchArgs
-    """Path match: ``exact`` or ``prefix``."""
+    """Path match: ``exact``, ``prefix`` or ``regex``."""
+    method: StringMatchArgs
+    """HTTP method match, e.g. ``{"exact": "GET"}``."""
     query_params: Mapping[NonEmpty, StringMatchArgs]
     """Query parameter → ``exact`` or ``regex`` (Istio has no prefix match here)."""
+    rewrite: RewriteArgs
+    """Rewrite the path or authority of matching requests."""
+    request_headers: HeaderOperationsArgs
+    """Change request headers before forwarding."""
+    response_headers: HeaderOperationsArgs
+    """Change response headers before returning them."""
 
 
 class RetriesArgs(TypedDict, total=False):
@@ -202,7 +264,7 @@ class GatewayRouteArgs(TypedDict):
 
 
 class CanaryRouteArgs(TypedDict, total=False):
-    """Inputs of :class:`CanaryRoute`: ``host``, ``namespace`` and ``subsets`` are required."""
+    """Inputs of :class:`CanaryRoute`: ``host`` and ``namespace`` are required."""
 
     host: Required[DnsSubdomain]
     """The service: a short name (``reviews``) or an FQDN (``reviews.shop.svc.cluster.local``)."""
@@ -210,8 +272,10 @@ class CanaryRouteArgs(TypedDict, total=False):
     """Namespace of the service and of the two objects."""
     port: Port
     """The service port to route to. Default: the service's only port."""
-    subsets: Required[Sequence[SubsetArgs]]
-    """The versions and their integer weights (sum 100)."""
+    subsets: Sequence[SubsetArgs]
+    """The versions and their integer weights (those given sum to 100). Without subsets,
+    the default route sends everything to the whole service and no DestinationRule is
+    made unless a traffic policy asks for one."""
     gateways: Sequence[GatewayRouteArgs]
     """Gateways whose traffic to ``external_hosts`` this route takes."""
     external_hosts: Sequence[Hostname]
@@ -273,6 +337,75 @@ def _string_match(c: str, field: str, match: StringMatchArgs, allowed: Sequence[
         v.fail(c, field, f"is {dict(match)!r}; give exactly one of {', '.join(allowed)}")
 
 
+ROUTE_CONDITIONS = ("headers", "cookie", "path", "method", "query_params")
+
+
+def _check_route(
+    c: str, field: str, route: MatchRouteArgs, subsets: set[str], own_host: str, namespace: str
+) -> None:
+    targets = [k for k in ("subset", "destination", "redirect") if k in route]
+    if len(targets) != 1:
+        v.fail(
+            c,
+            field,
+            f"gives {' and '.join(targets) or 'none'} of subset, destination and redirect; "
+            "give exactly one: where matching requests go, or the redirect that answers them",
+        )
+    destination = route.get("destination", {})
+    subset = route.get("subset", destination.get("subset"))
+    where = f"{field}.subset" if "subset" in route else f"{field}.destination.subset"
+    to_own = fqdn(destination.get("host", own_host), namespace) == own_host
+    if subset is not None and to_own and subset not in subsets:
+        v.fail(c, where, f"is {subset!r}; known subsets are {sorted(subsets)}")
+    if "redirect" in route:
+        if not route["redirect"]:
+            v.fail(c, f"{field}.redirect", "is empty; give uri, authority, scheme or port")
+        for extra in ("rewrite", "request_headers", "response_headers"):
+            if extra in route:
+                v.fail(c, f"{field}.{extra}", "does nothing on a redirect: nothing is forwarded")
+    if "rewrite" in route and not route["rewrite"]:
+        v.fail(c, f"{field}.rewrite", "is empty; give uri, authority or both")
+    for ops in ("request_headers", "response_headers"):
+        if ops in route:
+            _check_header_operations(c, f"{field}.{ops}", route.get(ops, {}))
+    if not any(k in route for k in ROUTE_CONDITIONS):
+        v.fail(
+            c,
+            field,
+            "has no condition; give headers, cookie, path, method or query_params (the "
+            "default route catches everything else, and a catch-all here would shadow it)",
+        )
+    for header, match in route.get("headers", {}).items():
+        _string_match(c, f"{field}.headers.{header}", match, ("exact", "prefix", "regex"))
+    if "path" in route:
+        _string_match(c, f"{field}.path", route["path"], ("exact", "prefix", "regex"))
+    if "method" in route:
+        _string_match(c, f"{field}.method", route["method"], ("exact", "prefix", "regex"))
+    for param, match in route.get("query_params", {}).items():
+        _string_match(c, f"{field}.query_params.{param}", match, ("exact", "regex"))
+
+
+def _check_header_operations(c: str, field: str, ops: HeaderOperationsArgs) -> None:
+    if not ops:
+        v.fail(c, field, "is empty; give set, add or remove")
+    touched: dict[str, str] = {}
+    named = {
+        "set": list(ops.get("set", {})),
+        "add": list(ops.get("add", {})),
+        "remove": list(ops.get("remove", [])),
+    }
+    for kind, names in named.items():
+        for header in names:
+            if header in touched:
+                v.fail(
+                    c,
+                    f"{field}.{kind}",
+                    f"names {header!r}, which `{touched[header]}` names too; one operation "
+                    "per header",
+                )
+            touched[header] = kind
+
+
 def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
     """Check :class:`CanaryRoute` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -282,18 +415,27 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
         problem = dns_subdomain_problem(name)
         if problem:
             v.fail(c, "name", f"is {name!r} (the resource name); {problem}")
-    subsets = list(args["subsets"])
-    if not subsets:
-        v.fail(c, "subsets", "is empty; give at least one subset")
+    subsets = list(args.get("subsets", []))
+    if "subsets" in args and not subsets:
+        v.fail(c, "subsets", "is empty; leave it out to route to the whole service")
     names: set[str] = set()
     for i, subset in enumerate(subsets):
         field = f"subsets[{i}]"
         v.check_unique(c, f"{field}.name", subset["name"], names, "subset names")
         if not subset["labels"]:
             v.fail(c, f"{field}.labels", "is empty; a subset must select pods by labels")
-    total = sum(s["weight"] for s in subsets)
-    if total != 100:
+    weighted = [s for s in subsets if "weight" in s]
+    if subsets and not weighted:
+        v.fail(
+            c,
+            "subsets",
+            "give no weights, so no subset takes the default traffic; give weights that sum "
+            "to 100 (a subset with no weight is reached by routes only)",
+        )
+    total = sum(s["weight"] for s in weighted)
+    if weighted and total != 100:
         v.fail(c, "subsets", f"weights sum to {total}; they must sum to 100")
+    own_host = fqdn(args["host"], args["namespace"])
 
     if args.get("external_hosts") and not args.get("gateways"):
         v.fail(c, "gateways", "is empty, but external_hosts need a gateway")
@@ -312,23 +454,11 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
     if not args.get("mesh", True) and not args.get("gateways"):
         v.fail(c, "mesh", "is False and there are no gateways: the route would match nothing")
 
-    route_names: set[str] = set()
+    route_names: set[str] = {"default"}  # the weighted default's name
     for i, route in enumerate(args.get("routes", [])):
         field = f"routes[{i}]"
         v.check_unique(c, f"{field}.name", route["name"], route_names, "route names")
-        if route["subset"] not in names:
-            v.fail(
-                c, f"{field}.subset", f"is {route['subset']!r}; known subsets are {sorted(names)}"
-            )
-        conditions = [k for k in ("headers", "cookie", "path", "query_params") if k in route]
-        if not conditions:
-            v.fail(c, field, "has no condition; give headers, cookie, path or query_params")
-        for header, match in route.get("headers", {}).items():
-            _string_match(c, f"{field}.headers.{header}", match, ("exact", "prefix", "regex"))
-        if "path" in route:
-            _string_match(c, f"{field}.path", route["path"], ("exact", "prefix"))
-        for param, match in route.get("query_params", {}).items():
-            _string_match(c, f"{field}.query_params.{param}", match, ("exact", "regex"))
+        _check_route(c, field, route, names, own_host, args["namespace"])
 
     attempts_time = 0.0
     retries = args.get("retries")
@@ -393,6 +523,8 @@ def _match(route: MatchRouteArgs) -> dict[str, Any]:
         match["headers"] = dict(sorted(headers.items()))
     if "path" in route:
         match["uri"] = dict(route["path"])
+    if "method" in route:
+        match["method"] = dict(route["method"])
     if "query_params" in route:
         match["queryParams"] = {k: dict(m) for k, m in sorted(route["query_params"].items())}
     return match
@@ -420,6 +552,9 @@ def _describe(route: MatchRouteArgs) -> str:
     if "path" in route:
         ((kind, value),) = route["path"].items()
         parts.append(f"path {kind} {value!r}")
+    if "method" in route:
+        ((kind, value),) = route["method"].items()
+        parts.append(f"method {kind} {value!r}")
     for param, cond in sorted(route.get("query_params", {}).items()):
         ((kind, value),) = cond.items()
         parts.append(f"query {param} {kind} {value!r}")
@@ -516,31 +651,101 @@ def http_routes(args: CanaryRouteArgs, host: str) -> list[dict[str, Any]]:
         mirror["mirrorPercentage"] = {"value": float(args["mirror"]["percentage"])}
 
     routes = [
-        {
-            "name": route["name"],
-            "match": [_match(route)],
-            "route": [{"destination": destination(route["subset"])}],
-            **common,
-        }
+        _http_route(route, destination, args["namespace"], common)
         for route in args.get("routes", [])
     ]
+    subsets = args.get("subsets", [])
     weighted = [
-        {"destination": destination(s["name"]), "weight": s["weight"]} for s in args["subsets"]
+        {"destination": destination(s["name"]), "weight": s["weight"]}
+        for s in subsets
+        if "weight" in s
     ]
+    if not subsets:
+        weighted = [{"destination": {"host": host, **port}}]
     routes.append({"name": "default", "route": weighted, **common, **mirror})
     return routes
+
+
+def _http_route(
+    route: MatchRouteArgs,
+    own: Callable[[str], dict[str, Any]],
+    namespace: str,
+    common: Mapping[str, Any],
+) -> dict[str, Any]:
+    """One match route: where it goes (or its redirect), with its rewrite and headers."""
+    entry: dict[str, Any] = {"name": route["name"], "match": [_match(route)]}
+    if "redirect" in route:
+        redirect = route["redirect"]
+        entry["redirect"] = {
+            key: redirect[name]  # type: ignore[literal-required]
+            for name, key in (
+                ("uri", "uri"),
+                ("authority", "authority"),
+                ("scheme", "scheme"),
+                ("port", "port"),
+                ("response_code", "redirectCode"),
+            )
+            if name in redirect
+        }
+        return entry  # nothing is forwarded: no retries, timeout or fault
+    if "subset" in route:
+        target = own(route["subset"])
+    else:
+        dest = route["destination"]
+        target = own(dest["subset"]) if "subset" in dest else own("")
+        if "host" in dest:
+            target["host"] = fqdn(dest["host"], namespace)
+        if "port" in dest:
+            target["port"] = {"number": dest["port"]}
+    entry["route"] = [{"destination": {k: val for k, val in target.items() if val != ""}}]
+    if "rewrite" in route:
+        entry["rewrite"] = dict(route["rewrite"])
+    headers = {
+        side: _header_operations(route[key])  # type: ignore[literal-required]
+        for side, key in (("request", "request_headers"), ("response", "response_headers"))
+        if key in route
+    }
+    if headers:
+        entry["headers"] = headers
+    entry.update(common)
+    return entry
+
+
+def _header_operations(ops: HeaderOperationsArgs) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "set" in ops:
+        out["set"] = dict(sorted(ops["set"].items()))
+    if "add" in ops:
+        out["add"] = dict(sorted(ops["add"].items()))
+    if "remove" in ops:
+        out["remove"] = list(ops["remove"])
+    return out
+
+
+def _route_target(route: MatchRouteArgs) -> dict[str, Any]:
+    """Where a route goes, in the route table: a subset, a host (and subset), or a redirect."""
+    if "redirect" in route:
+        return {"redirect": dict(route["redirect"])}
+    if "subset" in route:
+        return {route["subset"]: 100}
+    dest = route["destination"]
+    name = "/".join(part for part in (dest.get("host", ""), dest.get("subset", "")) if part)
+    return {name or "the whole service": 100}
 
 
 def route_table(args: CanaryRouteArgs) -> list[dict[str, Any]]:
     """Each route in the order Envoy tries them: name, match in words, subset → weight."""
     table: list[dict[str, Any]] = [
-        {"name": r["name"], "match": _describe(r), "to": {r["subset"]: 100}}
+        {"name": r["name"], "match": _describe(r), "to": _route_target(r)}
         for r in args.get("routes", [])
     ]
+    subsets = args.get("subsets", [])
     default: dict[str, Any] = {
         "name": "default",
         "match": "everything else",
-        "to": {s["name"]: s["weight"] for s in args["subsets"]},
+        "to": {s["name"]: s["weight"] for s in subsets if s.get("weight")}
+        if subsets
+        else {fqdn(args["host"], args["namespace"]): 100},
     }
     if "mirror" in args:
         default["mirror"] = {args["mirror"]["subset"]: args["mirror"]["percentage"]}
@@ -562,7 +767,8 @@ class CanaryRoute(pulumi.ComponentResource):
     """
 
     destination_rule_name: pulumi.Output[str]
-    """``<namespace>/<name>`` of the DestinationRule."""
+    """``<namespace>/<name>`` of the DestinationRule; ``""`` when none is made (no subsets
+    and no traffic policy)."""
     virtual_service_name: pulumi.Output[str]
     """``<namespace>/<name>`` of the VirtualService."""
     host: pulumi.Output[str]
@@ -592,26 +798,28 @@ class CanaryRoute(pulumi.ComponentResource):
                 lambda known: visible_to(args.get("export_to", ["."]), namespace, known)
             )
 
-        dr_spec: dict[str, Any] = {
-            "host": host,
-            "subsets": [
-                {"name": s["name"], "labels": dict(sorted(s["labels"].items()))}
-                for s in args["subsets"]
-            ],
-        }
         policy = traffic_policy(args)
-        if policy:
-            dr_spec["trafficPolicy"] = policy
-        dr_spec["exportTo"] = export_to
-        self.destination_rule = istio_object(
-            f"{name}-destination-rule",
-            "DestinationRule",
-            object_name,
-            namespace,
-            dr_spec,
-            parent=self,
-            depends_on=after,
-        )
+        # A DestinationRule only where there is something to say: subsets or a policy.
+        self.destination_rule: pulumi.Resource | None = None
+        if "subsets" in args or policy:
+            dr_spec: dict[str, Any] = {"host": host}
+            if "subsets" in args:
+                dr_spec["subsets"] = [
+                    {"name": s["name"], "labels": dict(sorted(s["labels"].items()))}
+                    for s in args["subsets"]
+                ]
+            if policy:
+                dr_spec["trafficPolicy"] = policy
+            dr_spec["exportTo"] = export_to
+            self.destination_rule = istio_object(
+                f"{name}-destination-rule",
+                "DestinationRule",
+                object_name,
+                namespace,
+                dr_spec,
+                parent=self,
+                depends_on=after,
+            )
 
         gateways: list[Any] = [*refs, "mesh"] if args.get("mesh", True) else list(refs)
         hosts = (
@@ -632,11 +840,15 @@ class CanaryRoute(pulumi.ComponentResource):
             namespace,
             vs_spec,
             parent=self,
-            depends_on=[self.destination_rule, *after],
+            # Make before break: the subsets exist before any route uses them.
+            depends_on=[self.destination_rule, *after] if self.destination_rule else after,
         )
         qualified = f"{namespace}/{object_name}"
-        # Both objects share one name: one Output serves both.
-        self.destination_rule_name = self.virtual_service_name = known(qualified)
+        self.virtual_service_name = known(qualified)
+        # The objects share one name: one Output serves both.
+        self.destination_rule_name = (
+            self.virtual_service_name if self.destination_rule else known("")
+        )
         self.host = known(host)
         self.route_table = known(route_table(args))
         self.register_outputs(

@@ -292,7 +292,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"subsets": sub(v1=True, v2=99)}, "subsets[0].weight", "a whole number"),
     ({"subsets": sub(v1=120, v2=-20)}, "subsets[1].weight", "0 or more"),
     ({"subsets": sub(v1=80, v2=30)}, "subsets", "sum to 110"),
-    ({"subsets": []}, "subsets", "at least one"),
+    ({"subsets": []}, "subsets", "leave it out to route to the whole service"),
     (
         {"subsets": [{"name": "v1", "labels": {"v": "1"}, "weight": 50}] * 2},
         "subsets[1].name",
@@ -315,7 +315,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "RE2",
     ),
     (
-        {"routes": [{"name": "r", "subset": "v2", "path": {"regex": "/a"}}]},
+        {"routes": [{"name": "r", "subset": "v2", "path": {"exact": "/a", "prefix": "/b"}}]},
         "routes[0].path",
         "exact, prefix",
     ),
