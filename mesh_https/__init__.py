@@ -51,7 +51,13 @@ from mesh_https.pki import (
     client_certificate,
     server_certificate,
 )
-from mesh_https.strict_mtls import AllowRuleArgs, PortExceptionArgs, StrictMtls, StrictMtlsArgs
+from mesh_https.strict_mtls import (
+    AllowRuleArgs,
+    PortExceptionArgs,
+    StrictMtls,
+    StrictMtlsArgs,
+    WorkloadTargetArgs,
+)
 from mesh_https.validation import ValidationError
 from mesh_https.versions import (
     ISTIO_CHART_REPOSITORY,
@@ -103,6 +109,7 @@ __all__ = [
     "SubsetArgs",
     "ValidationError",
     "ValidityArgs",
+    "WorkloadTargetArgs",
     "analysis",
     "client_certificate",
     "server_certificate",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ CHECKS: dict[str, str] = {
     "MESH004": "a mesh-wide PeerAuthentication outside the root namespace",
     "MESH005": "a gateway's routes or subsets not exported to the gateway proxy's namespace",
     "MESH006": "a certificate that expires sooner than its renewal window",
+    "MESH007": "an HTTP route that an earlier route shadows (first match wins)",
+    "MESH008": "a workload ALLOW rule that a namespace-wide ALLOW widens (ALLOWs add up)",
+    "MESH009": "callers admitted from a namespace a VirtualService is not exported to",
 }
 """Every check, by code."""
 
@@ -615,6 +619,105 @@ def _check_certificate_renewal(g: _Graph) -> Iterable[Finding]:
             )
 
 
+def _catch_all(route: Mapping[str, Any]) -> bool:
+    matches = route.get("match")
+    return not matches or any(not m for m in matches)
+
+
+def _check_shadowed_routes(g: _Graph) -> Iterable[Finding]:
+    for vs in g.kind("VirtualService"):
+        seen: set[str] = set()
+        catch_all: str | None = None
+        for i, route in enumerate(_spec(vs).get("http") or []):
+            label = route.get("name") or f"http[{i}]"
+            matches = route.get("match")
+            if catch_all is not None:
+                yield Finding(
+                    "warning",
+                    "MESH007",
+                    _ref(vs),
+                    f"route {label!r} comes after {catch_all!r}, which matches every request: "
+                    "it is never used. Put the catch-all last",
+                )
+                continue
+            key = json.dumps(matches, sort_keys=True)
+            if matches and key in seen:
+                yield Finding(
+                    "warning",
+                    "MESH007",
+                    _ref(vs),
+                    f"route {label!r} has the same match as an earlier route, which wins: it is "
+                    "never used",
+                )
+            seen.add(key)
+            if _catch_all(route):
+                catch_all = label
+
+
+def _selector(policy: Mapping[str, Any]) -> dict[str, Any]:
+    return dict((_spec(policy).get("selector") or {}).get("matchLabels") or {})
+
+
+def _check_allows_add_up(g: _Graph) -> Iterable[Finding]:
+    by_namespace: dict[str, list[Mapping[str, Any]]] = {}
+    for policy in g.kind("AuthorizationPolicy"):
+        by_namespace.setdefault(_meta(policy)[0], []).append(policy)
+    for found in by_namespace.values():
+        allows = [p for p in found if _spec(p).get("action", "ALLOW") == "ALLOW"]
+        wide = [_meta(p)[1] for p in allows if not _selector(p) and _spec(p).get("rules")]
+        denied = [_selector(p) for p in found if _spec(p).get("action") == "DENY"]
+        if not wide:
+            continue
+        for policy in allows:
+            labels = _selector(policy)
+            if not labels or labels in denied:
+                continue
+            yield Finding(
+                "warning",
+                "MESH008",
+                _ref(policy),
+                f"admits callers to the workloads {labels}, but ALLOW policies add up: the "
+                f"namespace-wide {', '.join(sorted(wide))} admits its callers to them too. To "
+                "admit these callers only, add a DENY for every other source (StrictMtls: "
+                "only=True)",
+            )
+
+
+def _admitted_namespaces(policy: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for rule in _spec(policy).get("rules") or []:
+        for entry in rule.get("from") or []:
+            source = entry.get("source") or {}
+            found.update(n for n in source.get("namespaces") or [] if "*" not in n)
+            for principal in source.get("principals") or []:
+                parts = str(principal).split("/")
+                if len(parts) >= 5 and parts[1] == "ns" and "*" not in parts[2]:
+                    found.add(parts[2])
+    return found
+
+
+def _check_export_bypass(g: _Graph) -> Iterable[Finding]:
+    admitted: dict[str, set[str]] = {}
+    for policy in g.kind("AuthorizationPolicy"):
+        if _spec(policy).get("action", "ALLOW") == "ALLOW":
+            admitted.setdefault(_meta(policy)[0], set()).update(_admitted_namespaces(policy))
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        spec = _spec(vs)
+        if "mesh" not in (spec.get("gateways") or ["mesh"]):
+            continue
+        for caller in sorted(admitted.get(namespace, set())):
+            if caller != namespace and not _exported_to(vs, caller):
+                yield Finding(
+                    "warning",
+                    "MESH009",
+                    _ref(vs),
+                    f"is not exported to namespace {caller!r}, whose callers an "
+                    f"AuthorizationPolicy admits to {namespace!r}: their requests reach the "
+                    "service without these routes. Add it to exportTo",
+                )
+
+
 _CHECKS = (
     _check_gateway_refs,
     _check_subsets,
@@ -628,6 +731,9 @@ _CHECKS = (
     _check_mesh_wide_peer_authentication,
     _check_gateway_visibility,
     _check_certificate_renewal,
+    _check_shadowed_routes,
+    _check_allows_add_up,
+    _check_export_bypass,
 )
 
 

@@ -40,6 +40,7 @@ from mesh_https.constraints import (
 )
 from mesh_https.contract import Rule
 from mesh_https.istio_objects import istio_object
+from mesh_https.strict_mtls import WorkloadTargetArgs
 
 COMPONENT = "CanaryRoute"
 
@@ -307,6 +308,10 @@ class CanaryRouteArgs(TypedDict, total=False):
     subsets exported to its own namespace."""
     name: DnsSubdomain
     """Name of both objects. Default: the resource name."""
+    selector: Mapping[LabelKey, LabelValue]
+    """The service's pod labels (its Service's selector). Default ``{"app": <host's first
+    label>}``, the convention of Istio's samples. :attr:`CanaryRoute.gateway_targets` gives
+    them to ``StrictMtls``, which admits the gateway to these pods only."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the ``IstioInstall`` (webhook), the Service, the gateway."""
 
@@ -722,6 +727,28 @@ def _header_operations(ops: HeaderOperationsArgs) -> dict[str, Any]:
     return out
 
 
+def gateway_targets(args: CanaryRouteArgs, name: str) -> list[WorkloadTargetArgs]:
+    """The workloads gateway traffic reaches: the service (``selector``) and every other
+    in-cluster host a route sends to (``app: <name>``, in its namespace)."""
+    namespace = args["namespace"]
+    own = fqdn(args["host"], namespace)
+    selector = dict(args.get("selector", {"app": own.split(".")[0]}))
+    found: list[WorkloadTargetArgs] = [{"name": name, "namespace": namespace, "selector": selector}]
+    for route in args.get("routes", []):
+        host = fqdn(route.get("destination", {}).get("host", own), namespace)
+        parts = host.split(".")
+        if host == own or not host.endswith(".svc.cluster.local") or len(parts) != 5:
+            continue
+        target: WorkloadTargetArgs = {
+            "name": f"{name}-{parts[0]}",
+            "namespace": parts[1],
+            "selector": {"app": parts[0]},
+        }
+        if target not in found:
+            found.append(target)
+    return found
+
+
 def _route_target(route: MatchRouteArgs) -> dict[str, Any]:
     """Where a route goes, in the route table: a subset, a host (and subset), or a redirect."""
     if "redirect" in route:
@@ -775,6 +802,10 @@ class CanaryRoute(pulumi.ComponentResource):
     """The service FQDN both objects are for."""
     route_table: pulumi.Output[list[dict[str, Any]]]
     """Each route in order: its name, its match in words, and subset → weight."""
+    gateway_targets: list[WorkloadTargetArgs]
+    """Plain: the workloads that gateway traffic reaches through this route (its service,
+    and the in-cluster hosts its routes send to), for ``StrictMtls``'s ``gateway_targets``;
+    empty when no gateway is bound."""
 
     def __init__(
         self,
@@ -851,6 +882,7 @@ class CanaryRoute(pulumi.ComponentResource):
         )
         self.host = known(host)
         self.route_table = known(route_table(args))
+        self.gateway_targets = gateway_targets(args, object_name) if refs else []
         self.register_outputs(
             {
                 "destination_rule_name": self.destination_rule_name,

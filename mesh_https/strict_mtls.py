@@ -59,6 +59,24 @@ class AllowRuleArgs(TypedDict, total=False):
     """Narrow to these HTTP methods."""
     to_namespaces: Sequence[DnsLabel]
     """Protected namespaces this rule applies to. Default: all of them."""
+    to_workloads: Mapping[LabelKey, LabelValue]
+    """Only the workloads with these labels (the policy's ``selector``), e.g.
+    ``{"app": "reviews"}``. Default: every workload in the namespace."""
+    only: bool
+    """These callers and no others may call ``to_workloads``: a DENY policy (``deny-<name>``)
+    refuses every other source, which ALLOW policies, adding up, cannot do. Needs
+    ``to_workloads``. Default ``False``."""
+
+
+class WorkloadTargetArgs(TypedDict):
+    """Workloads a gateway routes to: take them from ``CanaryRoute.gateway_targets``."""
+
+    name: DnsLabel
+    """Names the policy (``allow-ingress-gateway-<name>``)."""
+    namespace: DnsLabel
+    """The workloads' namespace."""
+    selector: Mapping[LabelKey, LabelValue]
+    """Their pod labels."""
 
 
 class PortExceptionArgs(TypedDict, total=False):
@@ -106,6 +124,10 @@ class StrictMtlsArgs(TypedDict, total=False):
     gateway_principals: Sequence[Principal]
     """More gateway principals, e.g. an internal gateway's (``IstioInstall.info.gateways``);
     admitted with ``gateway_principal`` by the one ``allow-ingress-gateway`` policy."""
+    gateway_targets: Sequence[WorkloadTargetArgs]
+    """The workloads the gateways route to (``CanaryRoute.gateway_targets`` of each route):
+    the gateways are then admitted to those workloads only, by one selector policy each,
+    instead of to every workload of every protected namespace."""
     allow: Sequence[AllowRuleArgs]
     """ALLOW rules for callers besides the gateway, per protected namespace."""
     authorization: bool
@@ -179,6 +201,33 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
         for j, target in enumerate(rule.get("to_namespaces", [])):
             if target not in namespaces:
                 v.fail(c, f"{field}.to_namespaces[{j}]", f"is {target!r}; protected: {namespaces}")
+        if "to_workloads" in rule and not rule["to_workloads"]:
+            v.fail(c, f"{field}.to_workloads", "is empty; leave it out for the whole namespace")
+        if rule.get("only") and not rule.get("to_workloads"):
+            v.fail(
+                c,
+                f"{field}.only",
+                "needs `to_workloads`: denying every other caller of a whole namespace would "
+                "refuse the gateway and the mesh alike",
+            )
+    targets: set[tuple[str, str]] = set()
+    for i, routed in enumerate(args.get("gateway_targets", [])):
+        field = f"gateway_targets[{i}]"
+        if routed["namespace"] not in namespaces:
+            v.fail(
+                c,
+                f"{field}.namespace",
+                f"is {routed['namespace']!r}, not a protected namespace ({namespaces}); its "
+                "workloads have no policy for the gateway to be admitted by",
+            )
+        if not routed["selector"]:
+            v.fail(c, f"{field}.selector", "is empty; it must select the routed workloads")
+        key = (routed["namespace"], routed["name"])
+        if key in targets:
+            v.fail(c, f"{field}.name", f"repeats {routed['name']!r} in namespace {key[0]!r}")
+        targets.add(key)
+    if args.get("gateway_targets") and not _gateway_principals(args):
+        v.fail(c, "gateway_targets", "are given, but no gateway principal to admit to them")
     exception_names: set[str] = set()
     for i, exc in enumerate(args.get("port_exceptions", [])):
         field = f"port_exceptions[{i}]"
@@ -210,6 +259,24 @@ def _gateway_rule(principals: Sequence[str]) -> dict[str, Any]:
     return {"action": "ALLOW", "rules": [{"from": [{"source": source}]}]}
 
 
+def _selector(labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"matchLabels": dict(sorted(labels.items()))}
+
+
+def _only(rule: AllowRuleArgs) -> dict[str, Any]:
+    """DENY every source that is none of the rule's principals and namespaces."""
+    source: dict[str, Any] = {}
+    if rule.get("principals"):
+        source["notPrincipals"] = sorted(rule["principals"])
+    if rule.get("namespaces"):
+        source["notNamespaces"] = sorted(rule["namespaces"])
+    return {
+        "selector": _selector(rule["to_workloads"]),
+        "action": "DENY",
+        "rules": [{"from": [{"source": source}]}],
+    }
+
+
 def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
     source: dict[str, Any] = {}
     if rule.get("principals"):
@@ -225,6 +292,13 @@ def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
     if operation:
         out["to"] = [{"operation": operation}]
     return out
+
+
+def _scoped(spec: Any, labels: Mapping[str, str]) -> Any:
+    """``spec`` (plain or an Output) applied to the workloads with ``labels`` only."""
+    if isinstance(spec, pulumi.Output):
+        return spec.apply(lambda known_spec: {"selector": _selector(labels), **known_spec})
+    return {"selector": _selector(labels), **spec}
 
 
 class StrictMtls(pulumi.ComponentResource):
@@ -281,11 +355,13 @@ class StrictMtls(pulumi.ComponentResource):
                     if all(isinstance(p, str) for p in gateways)
                     else pulumi.Output.all(*gateways).apply(_gateway_rule)
                 )
+            targets = sorted(args.get("gateway_targets", []), key=lambda t: t["name"])
             for ns in namespaces:
                 # `spec: {}` matches no request: with no ALLOW matching, everything is denied.
                 add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, {})
                 admitted[ns] = []
-                if gateways:
+                routed = [t for t in targets if t["namespace"] == ns]
+                if gateways and not targets:
                     add(
                         f"{ns}-allow-ingress-gateway",
                         "AuthorizationPolicy",
@@ -293,11 +369,23 @@ class StrictMtls(pulumi.ComponentResource):
                         ns,
                         gateway_spec,
                     )
+                for target in routed:
+                    # Admitted to the workloads its routes reach, and to no other.
+                    add(
+                        f"{ns}-allow-ingress-gateway-{target['name']}",
+                        "AuthorizationPolicy",
+                        f"allow-ingress-gateway-{target['name']}",
+                        ns,
+                        _scoped(gateway_spec, target["selector"]),
+                    )
+                if gateways and (routed or not targets):
                     admitted[ns].extend(gateways)
                 for rule in sorted(args.get("allow", []), key=lambda r: r["name"]):
                     if rule.get("to_namespaces") and ns not in rule["to_namespaces"]:
                         continue
-                    rule_spec = {"action": "ALLOW", "rules": [_rule(rule)]}
+                    rule_spec: dict[str, Any] = {"action": "ALLOW", "rules": [_rule(rule)]}
+                    if "to_workloads" in rule:
+                        rule_spec = {"selector": _selector(rule["to_workloads"]), **rule_spec}
                     add(
                         f"{ns}-allow-{rule['name']}",
                         "AuthorizationPolicy",
@@ -305,6 +393,14 @@ class StrictMtls(pulumi.ComponentResource):
                         ns,
                         rule_spec,
                     )
+                    if rule.get("only"):
+                        add(
+                            f"{ns}-deny-{rule['name']}",
+                            "AuthorizationPolicy",
+                            f"deny-{rule['name']}",
+                            ns,
+                            _only(rule),
+                        )
                     admitted[ns].extend(sorted(rule.get("principals", [])))
                     admitted[ns].extend(f"ns:{n}" for n in sorted(rule.get("namespaces", [])))
 

@@ -189,6 +189,45 @@ def mutate_root_selector(o: list[dict[str, Any]]) -> None:
     find(o, "PeerAuthentication")["spec"]["selector"] = {"matchLabels": {"app": "x"}}
 
 
+def mutate_shadowed_route(o: list[dict[str, Any]]) -> None:
+    vs = find(o, "VirtualService")["spec"]
+    late = {"name": "late", "match": [{"uri": {"prefix": "/a"}}], "route": vs["http"][0]["route"]}
+    vs["http"].append(late)  # after the catch-all: never used
+
+
+def mutate_repeated_match(o: list[dict[str, Any]]) -> None:
+    vs = find(o, "VirtualService")["spec"]
+    match = [{"uri": {"prefix": "/a"}}]
+    route = vs["http"][0]["route"]
+    vs["http"][:0] = [
+        {"name": "a", "match": match, "route": route},
+        {"name": "b", "match": match, "route": route},
+    ]
+
+
+def _policy(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return obj("AuthorizationPolicy", "demo", name, spec, "security.istio.io/v1")
+
+
+def mutate_allows_add_up(o: list[dict[str, Any]]) -> None:
+    source = {"principals": ["cluster.local/ns/demo/sa/front"]}
+    o.append(
+        _policy(
+            "allow-reviews",
+            {
+                "selector": {"matchLabels": {"app": "reviews"}},
+                "rules": [{"from": [{"source": source}]}],
+            },
+        )
+    )
+    o.append(_policy("allow-web", {"rules": [{"from": [{"source": {"namespaces": ["web"]}}]}]}))
+
+
+def mutate_export_bypass(o: list[dict[str, Any]]) -> None:
+    o.append(_policy("allow-web", {"rules": [{"from": [{"source": {"namespaces": ["web"]}}]}]}))
+    find(o, "VirtualService")["spec"]["exportTo"] = [".", "istio-ingress"]
+
+
 CASES: list[tuple[Any, str, str]] = [
     (mutate_missing_gateway, "IST0101", "error"),
     (mutate_missing_dr, "IST0101", "error"),
@@ -205,7 +244,30 @@ CASES: list[tuple[Any, str, str]] = [
     (mutate_root_selector, "MESH004", "warning"),
     (mutate_vs_hidden_from_gateway, "MESH005", "error"),
     (mutate_dr_hidden_from_gateway, "MESH005", "error"),
+    (mutate_shadowed_route, "MESH007", "warning"),
+    (mutate_repeated_match, "MESH007", "warning"),
+    (mutate_allows_add_up, "MESH008", "warning"),
+    (mutate_export_bypass, "MESH009", "warning"),
 ]
+
+
+def test_a_deny_for_the_same_workloads_means_the_allows_do_not_add_up() -> None:
+    objects = good()
+    mutate_allows_add_up(objects)
+    deny = {
+        "selector": {"matchLabels": {"app": "reviews"}},
+        "action": "DENY",
+        "rules": [{"from": [{"source": {"notPrincipals": ["cluster.local/ns/demo/sa/front"]}}]}],
+    }
+    objects.append(_policy("deny-reviews", deny))
+    assert "MESH008" not in codes(objects)
+
+
+def test_callers_from_an_exported_namespace_do_not_bypass() -> None:
+    objects = good()
+    mutate_export_bypass(objects)
+    find(objects, "VirtualService")["spec"]["exportTo"] = [".", "istio-ingress", "web"]
+    assert "MESH009" not in codes(objects)
 
 
 @pytest.mark.parametrize(("mutate", "code", "level"), CASES)
