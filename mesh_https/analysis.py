@@ -697,10 +697,17 @@ def _admitted_namespaces(policy: Mapping[str, Any]) -> set[str]:
 
 
 def _check_export_bypass(g: _Graph) -> Iterable[Finding]:
+    # Namespace-wide ALLOWs only: a selector policy admits to some workloads, and which ones
+    # back a host is not known here. Gateway proxies are left out: they apply the routes
+    # bound to them, never the mesh's, so exportTo to them is MESH005's business.
+    gateways: set[str] = set()
+    for gw in g.gateways().values():
+        gateways |= g.gateway_workload_namespaces(_spec(gw).get("selector") or {})
     admitted: dict[str, set[str]] = {}
     for policy in g.kind("AuthorizationPolicy"):
-        if _spec(policy).get("action", "ALLOW") == "ALLOW":
-            admitted.setdefault(_meta(policy)[0], set()).update(_admitted_namespaces(policy))
+        if _spec(policy).get("action", "ALLOW") == "ALLOW" and not _selector(policy):
+            found = _admitted_namespaces(policy) - gateways
+            admitted.setdefault(_meta(policy)[0], set()).update(found)
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         spec = _spec(vs)

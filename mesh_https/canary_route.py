@@ -727,13 +727,21 @@ def _header_operations(ops: HeaderOperationsArgs) -> dict[str, Any]:
     return out
 
 
-def gateway_targets(args: CanaryRouteArgs, name: str) -> list[WorkloadTargetArgs]:
+def gateway_targets(
+    args: CanaryRouteArgs, name: str, refs: Sequence[pulumi.Input[str]]
+) -> list[WorkloadTargetArgs]:
     """The workloads gateway traffic reaches: the service (``selector``) and every other
-    in-cluster host a route sends to (``app: <name>``, in its namespace)."""
+    in-cluster host a route sends to (``app: <name>``, in its namespace), each for the
+    gateways of the bound Gateways' namespaces (when the refs are plain)."""
     namespace = args["namespace"]
     own = fqdn(args["host"], namespace)
     selector = dict(args.get("selector", {"app": own.split(".")[0]}))
-    found: list[WorkloadTargetArgs] = [{"name": name, "namespace": namespace, "selector": selector}]
+    bound: dict[str, Any] = {}
+    if all(isinstance(ref, str) for ref in refs):
+        bound["gateway_namespaces"] = sorted({str(ref).split("/")[0] for ref in refs})
+    found: list[WorkloadTargetArgs] = [
+        {"name": name, "namespace": namespace, "selector": selector, **bound}  # type: ignore[typeddict-item]
+    ]
     for route in args.get("routes", []):
         host = fqdn(route.get("destination", {}).get("host", own), namespace)
         parts = host.split(".")
@@ -743,6 +751,7 @@ def gateway_targets(args: CanaryRouteArgs, name: str) -> list[WorkloadTargetArgs
             "name": f"{name}-{parts[0]}",
             "namespace": parts[1],
             "selector": {"app": parts[0]},
+            **bound,  # type: ignore[typeddict-item]
         }
         if target not in found:
             found.append(target)
@@ -882,7 +891,7 @@ class CanaryRoute(pulumi.ComponentResource):
         )
         self.host = known(host)
         self.route_table = known(route_table(args))
-        self.gateway_targets = gateway_targets(args, object_name) if refs else []
+        self.gateway_targets = gateway_targets(args, object_name, refs) if refs else []
         self.register_outputs(
             {
                 "destination_rule_name": self.destination_rule_name,

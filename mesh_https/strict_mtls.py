@@ -68,15 +68,18 @@ class AllowRuleArgs(TypedDict, total=False):
     ``to_workloads``. Default ``False``."""
 
 
-class WorkloadTargetArgs(TypedDict):
+class WorkloadTargetArgs(TypedDict, total=False):
     """Workloads a gateway routes to: take them from ``CanaryRoute.gateway_targets``."""
 
-    name: DnsLabel
+    name: Required[DnsLabel]
     """Names the policy (``allow-ingress-gateway-<name>``)."""
-    namespace: DnsLabel
+    namespace: Required[DnsLabel]
     """The workloads' namespace."""
-    selector: Mapping[LabelKey, LabelValue]
+    selector: Required[Mapping[LabelKey, LabelValue]]
     """Their pod labels."""
+    gateway_namespaces: Sequence[DnsLabel]
+    """Admit only the gateways whose workloads run here: the namespaces of the Gateways the
+    route binds. Default: every gateway principal."""
 
 
 class PortExceptionArgs(TypedDict, total=False):
@@ -170,7 +173,7 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
         if not isinstance(principal, str):
             continue  # an Output: its form is checked when known
         v.check_unique(c, field, principal, seen, "gateway principals")
-        gateway_ns = principal.split("/ns/")[1].split("/")[0] if "/ns/" in principal else None
+        gateway_ns = principal_namespace(principal)
         if gateway_ns in namespaces:
             v.fail(
                 c,
@@ -226,6 +229,17 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
         if key in targets:
             v.fail(c, f"{field}.name", f"repeats {routed['name']!r} in namespace {key[0]!r}")
         targets.add(key)
+    plain = [p for _, p in _gateway_principals(args)]
+    if all(isinstance(p, str) for p in plain):
+        for i, routed in enumerate(args.get("gateway_targets", [])):
+            wanted = routed.get("gateway_namespaces")
+            if wanted is not None and plain and not _principals_in(plain, wanted):
+                v.fail(
+                    c,
+                    f"gateway_targets[{i}].gateway_namespaces",
+                    f"are {list(wanted)}, where none of the gateway principals ({plain}) "
+                    "runs; add that gateway's principal to `gateway_principals`",
+                )
     if args.get("gateway_targets") and not _gateway_principals(args):
         v.fail(c, "gateway_targets", "are given, but no gateway principal to admit to them")
     exception_names: set[str] = set()
@@ -292,6 +306,16 @@ def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
     if operation:
         out["to"] = [{"operation": operation}]
     return out
+
+
+def principal_namespace(principal: str) -> str | None:
+    """The namespace in ``<trust domain>/ns/<namespace>/sa/<account>``."""
+    parts = principal.split("/")
+    return parts[2] if len(parts) >= 5 and parts[1] == "ns" else None
+
+
+def _principals_in(principals: Sequence[Any], namespaces: Sequence[str]) -> list[str]:
+    return [p for p in principals if principal_namespace(p) in namespaces]
 
 
 def _scoped(spec: Any, labels: Mapping[str, str]) -> Any:
@@ -371,12 +395,15 @@ class StrictMtls(pulumi.ComponentResource):
                     )
                 for target in routed:
                     # Admitted to the workloads its routes reach, and to no other.
+                    spec = gateway_spec
+                    if "gateway_namespaces" in target and isinstance(gateway_spec, dict):
+                        spec = _gateway_rule(_principals_in(gateways, target["gateway_namespaces"]))
                     add(
                         f"{ns}-allow-ingress-gateway-{target['name']}",
                         "AuthorizationPolicy",
                         f"allow-ingress-gateway-{target['name']}",
                         ns,
-                        _scoped(gateway_spec, target["selector"]),
+                        _scoped(spec, target["selector"]),
                     )
                 if gateways and (routed or not targets):
                     admitted[ns].extend(gateways)

@@ -98,9 +98,20 @@ def test_the_gateway_is_admitted_only_where_routes_take_it(mesh_session: MockSes
     )
     in_mesh = CanaryRoute("reviews", {"host": "reviews", "namespace": "bookinfo"})
     assert in_mesh.gateway_targets == []
+    bound = {"gateway_namespaces": ["istio-ingress"]}
     assert productpage.gateway_targets == [
-        {"name": "productpage", "namespace": "bookinfo", "selector": {"app": "productpage"}},
-        {"name": "productpage-ratings", "namespace": "bookinfo", "selector": {"app": "ratings"}},
+        {
+            "name": "productpage",
+            "namespace": "bookinfo",
+            "selector": {"app": "productpage"},
+            **bound,
+        },
+        {
+            "name": "productpage-ratings",
+            "namespace": "bookinfo",
+            "selector": {"app": "ratings"},
+            **bound,
+        },
     ]
     StrictMtls(
         "mtls",
@@ -173,4 +184,63 @@ def test_bad_per_workload_input(
         "StrictMtls",
         field,
         words,
+    )
+
+
+def test_each_gateway_is_admitted_only_to_the_workloads_of_its_own_routes(
+    mesh_session: MockSession,
+) -> None:
+    internal = "cluster.local/ns/istio-internal/sa/istio-internal"
+    routes = [
+        CanaryRoute(
+            app,
+            {
+                "host": app,
+                "namespace": "bookinfo",
+                "gateways": [{"ref": ref, "hosts": [host]}],
+                "external_hosts": [host],
+                "mesh": False,
+            },
+        )
+        for app, ref, host in (
+            ("productpage", "istio-ingress/public", "shop.example.com"),
+            ("admin", "istio-internal/internal", "admin.corp.example"),
+        )
+    ]
+    StrictMtls(
+        "mtls",
+        {
+            "namespaces": ["bookinfo"],
+            "gateway_principals": [GATEWAY, internal],
+            "gateway_targets": [t for r in routes for t in r.gateway_targets],
+        },
+    )
+    rec = mesh_session.settle()
+    found = policies(rec)
+    table = {
+        ("productpage", GATEWAY): True,
+        ("productpage", internal): False,
+        ("admin", internal): True,
+        ("admin", GATEWAY): False,
+    }
+    for (app, caller), expected in table.items():
+        assert allowed(found, to(app, caller)) is expected, (app, caller)
+
+
+def test_a_target_whose_gateway_has_no_principal_is_refused(mesh_session: MockSession) -> None:
+    target = {
+        "name": "admin",
+        "namespace": "bookinfo",
+        "selector": {"app": "admin"},
+        "gateway_namespaces": ["istio-internal"],
+    }
+    assert_refused(
+        mesh_session,
+        lambda: StrictMtls(
+            "m",
+            {"namespaces": ["bookinfo"], "gateway_principal": GATEWAY, "gateway_targets": [target]},
+        ),
+        "StrictMtls",
+        "gateway_targets[0].gateway_namespaces",
+        "none of the gateway principals",
     )
