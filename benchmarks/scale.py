@@ -316,8 +316,19 @@ def time_import(repetitions: int) -> dict[str, float]:
     return medians
 
 
-def time_analysis(n: int, repetitions: int) -> float:
-    """Median seconds of ``analysis.analyze`` over the scenario's objects at ``n``."""
+def _walk(value: Any) -> None:
+    """Visit every value once: the least any check of every object can cost."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item)
+
+
+def time_analysis(n: int, repetitions: int) -> dict[str, float]:
+    """Median seconds of ``analysis.analyze`` over the scenario's objects at ``n``, and of one
+    plain walk over the same objects (a linear baseline, for the memory effects of size)."""
     from mesh_https import analysis
     from mesh_https.testing import MockSession
 
@@ -326,12 +337,15 @@ def time_analysis(n: int, repetitions: int) -> float:
         recording = session.settle()
         manifests = recording.manifests()
         releases = recording.helm_releases()
-    samples = []
+    samples: dict[str, list[float]] = {"analysis": [], "walk": []}
     for _ in range(repetitions):
         started = time.perf_counter()
         analysis.analyze(manifests, releases)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        samples["analysis"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        _walk(manifests)
+        samples["walk"].append(time.perf_counter() - started)
+    return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def spread(values: list[float]) -> str:
@@ -444,9 +458,24 @@ def _markdown(data: dict[str, Any], repetitions: int, plot: bool, png: str) -> s
             f"{o['edges'] / n:.2f}, {h['edges'] / n:.2f} |"
         )
     lines += ["", *_registrations(rows[-1]), ""]
-    lines += ["Analysis (`mesh_https.analysis.analyze` over the scenario's objects):", ""]
-    lines += ["| N | median (s) |", "|---|---|"]
-    lines += [f"| {n} | {t:.4f} |" for n, t in data["analysis"].items()]
+    lines += [
+        "Analysis (`mesh_https.analysis.analyze` over the scenario's objects), against one plain "
+        "walk over the same objects: a linear baseline, which shows how much of the growth "
+        "with N is the machine's memory (caches) rather than the checks:",
+        "",
+    ]
+    lines += [
+        "| N | analysis, median (s) | vs N=100 | one walk (s) | vs N=100 | analysis / walk |",
+        "|---|---|---|---|---|---|",
+    ]
+    timed = data["analysis"]
+    base = timed.get(100, next(iter(timed.values())))
+    lines += [
+        f"| {n} | {t['analysis']:.4f} | {t['analysis'] / base['analysis']:.1f}x | "
+        f"{t['walk']:.4f} | {t['walk'] / base['walk']:.1f}x | "
+        f"{t['analysis'] / t['walk']:.2f} |"
+        for n, t in timed.items()
+    ]
     imports = data["imports"]
     lines += [
         "",
