@@ -106,7 +106,15 @@ SECTIONS: dict[str, Section] = {
     "mtls": Section(
         StrictMtlsArgs,
         frozenset(
-            {"system_namespace", "data_plane_mode", "namespaces", "gateway_principal", "depends_on"}
+            {
+                "system_namespace",
+                "data_plane_mode",
+                "namespaces",
+                "gateway_principal",
+                "gateway_targets",
+                "namespace_dependencies",
+                "depends_on",
+            }
         ),
     ),
 }
@@ -322,10 +330,8 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     _unknown_sections()
     cluster = load_cluster(config)
     istio_raw = read_section(config, "istio")
-    service = cluster.gateway_service()
-    istio: Any = checked(
-        "istio", lambda: validate_istio_args(_args(istio_raw, gateway_service=service))
-    )
+    istio_args = _istio_args(istio_raw, cluster.gateway_service())
+    istio: Any = checked("istio", lambda: validate_istio_args(istio_args))
     pki_raw = read_section(config, "pki")
     checked("pki", lambda: validate_ca_args(_args(pki_raw)))
     gateway_raw = read_section(config, "gateway")
@@ -376,13 +382,24 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     )
     return StackConfig(
         cluster=cluster,
-        istio=_args(istio_raw, gateway_service=service),
+        istio=istio_args,
         pki=_args(pki_raw),
         gateway=_args(gateway_raw),
         app=_args(app_raw),
         canary=canary,
         mtls=_args(mtls_raw),
     )
+
+
+def _istio_args(raw: Mapping[str, Any], service: GatewayServiceArgs) -> Any:
+    """The istio section with the cluster's gateway Service: on the one gateway, or on the
+    first of ``gateways`` (the one the cluster's ports reach) unless it names its own."""
+    if not isinstance(raw.get("gateways"), list) or not raw["gateways"]:
+        return _args(raw, gateway_service=service)
+    first, *rest = raw["gateways"]
+    if isinstance(first, Mapping):
+        first = {"service": service, **first}
+    return {**raw, "gateways": [first, *rest]}
 
 
 def _args(raw: Mapping[str, Any], **supplied: Any) -> Any:

@@ -84,7 +84,9 @@ def main() -> None:
             "system_namespace": istio.info.system_namespace,
             "data_plane_mode": istio.info.mode,
             "namespaces": [config.canary["namespace"]],
-            "gateway_principal": istio.gateway_principal,
+            "gateway_principal": istio.info.gateway_principal,
+            # Admitted to the workloads the route reaches, not to the whole namespace.
+            "gateway_targets": route.gateway_targets,
             "depends_on": istio.ready,
             "namespace_dependencies": {config.canary["namespace"]: [app_namespace.resource]},
         },

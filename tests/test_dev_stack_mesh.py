@@ -88,9 +88,13 @@ def test_strict_mtls_and_who_may_call_the_app(dev: Any) -> None:
     assert one(rec, "PeerAuthentication", namespace="demo").spec == {"mtls": {"mode": "STRICT"}}
     policies = [{"metadata": p.metadata, "spec": p.spec} for p in rec.kinds("AuthorizationPolicy")]
     gateway = exports["gatewayPrincipal"]
-    assert allowed(policies, Request("demo", gateway, "/hello"))
-    assert not allowed(policies, Request("demo", "cluster.local/ns/default/sa/default", "/hello"))
-    assert not allowed(policies, Request("demo", None, "/hello"))
+    app = {"app": "helloworld", "version": "v1"}
+    assert allowed(policies, Request("demo", gateway, "/hello", labels=app))
+    # The gateway reaches the workloads its route goes to, and no other in the namespace.
+    assert not allowed(policies, Request("demo", gateway, "/hello", labels={"app": "other"}))
+    default = "cluster.local/ns/default/sa/default"
+    assert not allowed(policies, Request("demo", default, "/hello", labels=app))
+    assert not allowed(policies, Request("demo", None, "/hello", labels=app))
     assert exports["admittedPrincipals"] == {"demo": [gateway]}
 
 
