@@ -81,6 +81,55 @@ def kitchen_sink() -> list[dict[str, Any]]:
             },
         )
         m.HttpsGateway("pass", {**base, "hosts": ["db.example.com"], "mode": "PASSTHROUGH"})
+        m.HttpsGateway(
+            "mixed",
+            {
+                **base,
+                "certificates": [
+                    {"hosts": ["w.example.com"], "mode": "SIMPLE"},
+                    {
+                        "hosts": ["p.example.com"],
+                        "mode": "MUTUAL",
+                        "client_subject_alt_names": ["client.example.com", "spiffe://td/c"],
+                    },
+                    {"hosts": ["o.example.com"], "mode": "OPTIONAL_MUTUAL"},
+                    {"hosts": ["t.example.com"], "mode": "PASSTHROUGH"},
+                ],
+            },
+        )
+        m.CanaryRoute(
+            "httpbin",
+            {
+                "host": "httpbin",
+                "namespace": "shop",
+                "routes": [
+                    {
+                        "name": "rw",
+                        "path": {"regex": "^/v1/.*"},
+                        "method": {"exact": "GET"},
+                        "destination": {"host": "httpbin-v1", "port": 8080},
+                        "rewrite": {"uri": "/", "authority": "legacy.internal"},
+                        "request_headers": {
+                            "set": {"x-a": "1"},
+                            "add": {"x-b": "2"},
+                            "remove": ["x-c"],
+                        },
+                        "response_headers": {"remove": ["server"]},
+                    },
+                    {
+                        "name": "rd",
+                        "path": {"exact": "/old"},
+                        "redirect": {
+                            "uri": "/new",
+                            "authority": "new.example.com",
+                            "scheme": "https",
+                            "port": 8443,
+                            "response_code": 308,
+                        },
+                    },
+                ],
+            },
+        )
         m.MeshNamespace("shop", {"scope_sidecar": True, "extra_egress_hosts": ["x/y.example.com"]})
         m.CanaryRoute(
             "reviews",
@@ -138,6 +187,15 @@ def kitchen_sink() -> list[dict[str, Any]]:
                         "methods": ["GET"],
                     },
                     {"name": "mon", "namespaces": ["monitoring"]},
+                    {
+                        "name": "only",
+                        "principals": ["cluster.local/ns/shop/sa/productpage"],
+                        "to_workloads": {"app": "reviews"},
+                        "only": True,
+                    },
+                ],
+                "gateway_targets": [
+                    {"name": "r", "namespace": "shop", "selector": {"app": "reviews"}}
                 ],
                 "port_exceptions": [
                     {"name": "metrics", "namespace": "shop", "selector": {"app": "r"}, "port": 9090}
