@@ -32,6 +32,7 @@ from mesh_https.identity import spiffe_id, workload_principal
 from mesh_https.istio_charts import CONTROL_PLANE_ANNOTATION
 from mesh_https.istio_install import (
     ChartRepositoryAuthArgs,
+    GatewayApiCrdsArgs,
     GatewayInfo,
     GatewayWorkloadArgs,
     IstioInfo,
@@ -56,6 +57,7 @@ from mesh_https.strict_mtls import (
     PortExceptionArgs,
     StrictMtls,
     StrictMtlsArgs,
+    WaypointRefArgs,
     WorkloadTargetArgs,
 )
 from mesh_https.validation import ValidationError
@@ -65,6 +67,7 @@ from mesh_https.versions import (
     ISTIO_OCI_REPOSITORY,
     ISTIO_VERSION,
 )
+from mesh_https.waypoint import Waypoint, WaypointArgs, WaypointInfo
 
 __all__ = [
     "CONTROL_PLANE_ANNOTATION",
@@ -81,6 +84,7 @@ __all__ = [
     "Cluster",
     "ExistingCluster",
     "ExistingClusterArgs",
+    "GatewayApiCrdsArgs",
     "GatewayCertificateArgs",
     "GatewayInfo",
     "GatewayRouteArgs",
@@ -109,6 +113,10 @@ __all__ = [
     "SubsetArgs",
     "ValidationError",
     "ValidityArgs",
+    "Waypoint",
+    "WaypointArgs",
+    "WaypointInfo",
+    "WaypointRefArgs",
     "WorkloadTargetArgs",
     "analysis",
     "client_certificate",

@@ -18,6 +18,7 @@ between the two releases.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Required, TypedDict
@@ -39,6 +40,7 @@ from mesh_https.constraints import (
     PositiveInt,
     helm_release_name_problem,
 )
+from mesh_https.gateway_api import GATEWAY_API_VERSION, crds_manifest
 from mesh_https.identity import workload_principal
 from mesh_https.istio_charts import (
     CACERTS_ANNOTATION,
@@ -109,6 +111,20 @@ class GatewayWorkloadArgs(TypedDict, total=False):
     """Extra values for this release of the ``gateway`` chart, laid over ours."""
 
 
+class GatewayApiCrdsArgs(TypedDict, total=False):
+    """The Kubernetes Gateway API CRDs (standard channel), applied before istiod."""
+
+    install: bool
+    """Apply them. Default: in ambient mode, whose waypoints are Gateway API Gateways. Leave
+    it off where the cluster manages them (GKE's Gateway API add-on, for one)."""
+    version: NonEmpty
+    """The Gateway API release. Default :data:`mesh_https.gateway_api.GATEWAY_API_VERSION`,
+    the one the pinned Istio is built against."""
+    manifest: NonEmpty
+    """A URL or path of the manifest instead of the release's ``standard-install.yaml``
+    (a mirror, for air-gapped clusters)."""
+
+
 class IstioInstallArgs(TypedDict, total=False):
     """Inputs of :class:`IstioInstall`. Every key is optional."""
 
@@ -166,6 +182,9 @@ class IstioInstallArgs(TypedDict, total=False):
     """Extra values for the ``cni`` chart (ambient mode only)."""
     ztunnel_values: Mapping[str, Any]
     """Extra values for the ``ztunnel`` chart (ambient mode only)."""
+    gateway_api_crds: GatewayApiCrdsArgs
+    """The Gateway API CRDs: applied in the graph before istiod, fetched by the Kubernetes
+    provider at deploy time, and kept when the stack is destroyed."""
     plugged_ca: PluggedCaArgs
     """Istio's plug-in CA (``CertificateAuthority.plugged_ca``): written as the ``cacerts``
     secret in the system namespace before istiod starts, so workload certificates chain to
@@ -429,6 +448,19 @@ def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     args = contract.check(c, IstioInstallArgs, args)
     _check_revisions(args)
     _check_gateways(args)
+    crds = args.get("gateway_api_crds", {})
+    if crds.get("install") is False:
+        for extra in ("version", "manifest"):
+            if extra in crds:
+                v.fail(c, f"gateway_api_crds.{extra}", "is only used with install=True")
+    if "version" in crds and "manifest" in crds:
+        v.fail(c, "gateway_api_crds.manifest", "names the manifest; `version` would be unused")
+    if "version" in crds and not re.fullmatch(r"v\d+\.\d+\.\d+(-rc\.\d+)?", crds["version"]):
+        v.fail(
+            c,
+            "gateway_api_crds.version",
+            f"is {crds['version']!r}; give a Gateway API release tag like {GATEWAY_API_VERSION!r}",
+        )
     if args.get("mode", "sidecar") != "ambient":
         for name in ("cni_values", "ztunnel_values", "ambient_namespace"):
             if name in args:
@@ -549,6 +581,17 @@ class IstioInstall(pulumi.ComponentResource):
         )  # fmt: skip
 
         istiod_after: list[pulumi.Resource] = [self.base]
+        crds = args.get("gateway_api_crds", {})
+        self.gateway_api_crds: pulumi.Resource | None = None
+        if crds.get("install", mode == "ambient"):
+            # retain_on_delete reaches every CRD in the file: destroying the stack must not
+            # delete every Gateway API object in the cluster with its CRD.
+            self.gateway_api_crds = k8s.yaml.v2.ConfigFile(
+                f"{name}-gateway-api-crds",
+                file=crds.get("manifest", crds_manifest(crds.get("version", GATEWAY_API_VERSION))),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after, retain_on_delete=True),
+            )
+            istiod_after.append(self.gateway_api_crds)
         self.cacerts: k8s.core.v1.Secret | None = None
         ca_annotation: dict[str, Any] = {}
         if "plugged_ca" in args:

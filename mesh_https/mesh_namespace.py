@@ -29,6 +29,7 @@ from mesh_https.constraints import (
 )
 from mesh_https.contract import Rule
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+from mesh_https.waypoint import USE_WAYPOINT_LABEL
 
 COMPONENT = "MeshNamespace"
 
@@ -71,6 +72,9 @@ class MeshNamespaceArgs(TypedDict, total=False):
     """With ``scope_sidecar``: more ``<namespace>/<host>`` entries the proxies may reach."""
     labels: Mapping[LabelKey, LabelValue]
     """More labels for the namespace."""
+    waypoint: DnsLabel
+    """Ambient mode: the waypoint its services use (``istio.io/use-waypoint``), the
+    ``Waypoint``'s name. Routes and L7 authorization for in-mesh callers need one."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the ``IstioInstall``, so the injector runs before pods start."""
 
@@ -109,7 +113,11 @@ def validate_args(name: str, args: MeshNamespaceArgs | None) -> MeshNamespaceArg
             "namespace",
             f"is {namespace!r}, a system namespace; applications get a namespace of their own",
         )
-    reserved = {"istio-injection", "istio.io/rev", "istio.io/dataplane-mode"}
+    if "waypoint" in args and args.get("mode", "sidecar") != "ambient":
+        v.fail(c, "waypoint", "only applies in ambient mode; sidecars are the L7 proxies here")
+    if args.get("waypoint") == "none":
+        v.fail(c, "waypoint", "is 'none', which opts out of waypoints; leave it out instead")
+    reserved = {"istio-injection", "istio.io/rev", "istio.io/dataplane-mode", USE_WAYPOINT_LABEL}
     for key in args.get("labels", {}):
         if key in reserved:
             v.fail(c, f"labels.{key}", "is set by the component from mode and revision; remove it")
@@ -143,6 +151,7 @@ class MeshNamespace(pulumi.ComponentResource):
                     **MANAGED_LABELS,
                     **args.get("labels", {}),
                     **enrolment_labels(mode, revision),
+                    **({USE_WAYPOINT_LABEL: args["waypoint"]} if "waypoint" in args else {}),
                 }.items()
             )
         )

@@ -16,7 +16,7 @@ a host that already has a DestinationRule (a ``CanaryRoute`` has ``tls_mode`` fo
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
@@ -36,6 +36,7 @@ from mesh_https.constraints import (
     RequestPath,
 )
 from mesh_https.contract import Hint
+from mesh_https.gateway_api import GATEWAY_API_GROUP
 from mesh_https.istio_objects import istio_object
 
 COMPONENT = "StrictMtls"
@@ -97,6 +98,17 @@ class PortExceptionArgs(TypedDict, total=False):
     """``PERMISSIVE`` (plaintext also accepted) or ``DISABLE`` (sidecar mode only)."""
 
 
+class WaypointRefArgs(TypedDict):
+    """A namespace's ambient waypoint: ``Waypoint.info.as_args()``."""
+
+    name: DnsLabel
+    """The waypoint Gateway's name."""
+    namespace: DnsLabel
+    """The protected namespace whose services use it."""
+    principal: Principal
+    """Its principal: what traffic through it carries to the workloads."""
+
+
 class StrictMtlsArgs(TypedDict, total=False):
     """Inputs of :class:`StrictMtls`. Take ``system_namespace``, ``gateway_principal`` and
     ``data_plane_mode`` from ``IstioInstall.info`` (plain values); only ``gateway_principal``
@@ -127,6 +139,11 @@ class StrictMtlsArgs(TypedDict, total=False):
     gateway_principals: Sequence[Principal]
     """More gateway principals, e.g. an internal gateway's (``IstioInstall.info.gateways``);
     admitted with ``gateway_principal`` by the one ``allow-ingress-gateway`` policy."""
+    waypoints: Sequence[WaypointRefArgs]
+    """Ambient mode: the protected namespaces' waypoints (``Waypoint.info.as_args()``). In
+    such a namespace every rule is enforced at the waypoint as well (policies with
+    ``targetRefs``, behind a waypoint ``allow-nothing``), path and method rules at the
+    waypoint only, and the workloads admit the waypoint."""
     gateway_targets: Sequence[WorkloadTargetArgs]
     """The workloads the gateways route to (``CanaryRoute.gateway_targets`` of each route):
     the gateways are then admitted to those workloads only, by one selector policy each,
@@ -188,19 +205,46 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             )
     if not args.get("mesh_wide", True) and not namespaces:
         v.fail(c, "namespaces", "is empty and mesh_wide is False: nothing would be protected")
-    names = {"ingress-gateway"}  # the gateway's own rule is `allow-ingress-gateway`
+    waypoints: dict[str, WaypointRefArgs] = {}
+    for i, waypoint in enumerate(args.get("waypoints", [])):
+        field = f"waypoints[{i}]"
+        if not ambient:
+            v.fail(c, "waypoints", "only apply in ambient mode (data_plane_mode='ambient')")
+        if waypoint["namespace"] not in namespaces:
+            v.fail(
+                c,
+                f"{field}.namespace",
+                f"is {waypoint['namespace']!r}, not a protected namespace ({namespaces})",
+            )
+        if waypoint["namespace"] in waypoints:
+            v.fail(c, f"{field}.namespace", f"repeats {waypoint['namespace']!r}: one waypoint each")
+        waypoints[waypoint["namespace"]] = waypoint
+    # Names the component uses itself: `allow-nothing`, `allow-ingress-gateway`, `allow-waypoint`.
+    names = {"nothing", "ingress-gateway", "waypoint"}
     for i, rule in enumerate(args.get("allow", [])):
         field = f"allow[{i}]"
         v.check_unique(c, f"{field}.name", rule["name"], names, "rule names")
         if not rule.get("principals") and not rule.get("namespaces"):
             v.fail(c, field, "allows no one; give principals, namespaces or both")
         if ambient and (rule.get("paths") or rule.get("methods")):
-            v.fail(
-                c,
-                field,
-                "narrows by path or method, which ztunnel cannot see in ambient mode; "
-                "such rules need a waypoint proxy",
-            )
+            applies_to = list(rule.get("to_namespaces", namespaces))
+            without = [ns for ns in applies_to if ns not in waypoints]
+            if without:
+                v.fail(
+                    c,
+                    field,
+                    "narrows by path or method, which ztunnel cannot see in ambient mode; add "
+                    f"a waypoint for {without} (mesh_https.Waypoint, with MeshNamespace's "
+                    "`waypoint`) and give it in `waypoints`",
+                )
+            if rule.get("to_workloads"):
+                v.fail(
+                    c,
+                    f"{field}.to_workloads",
+                    "selects workloads by label, but a waypoint enforces paths and methods for "
+                    "the whole namespace (it takes no selector); leave out to_workloads, or the "
+                    "paths and methods",
+                )
         for j, target in enumerate(rule.get("to_namespaces", [])):
             if target not in namespaces:
                 v.fail(c, f"{field}.to_namespaces[{j}]", f"is {target!r}; protected: {namespaces}")
@@ -325,6 +369,10 @@ def _scoped(spec: Any, labels: Mapping[str, str]) -> Any:
     return {"selector": _selector(labels), **spec}
 
 
+def _is_l7(rule: AllowRuleArgs) -> bool:
+    return bool(rule.get("paths") or rule.get("methods"))
+
+
 class StrictMtls(pulumi.ComponentResource):
     """STRICT mTLS mesh-wide and per namespace, with who-may-call policies per namespace.
 
@@ -380,10 +428,14 @@ class StrictMtls(pulumi.ComponentResource):
                     else pulumi.Output.all(*gateways).apply(_gateway_rule)
                 )
             targets = sorted(args.get("gateway_targets", []), key=lambda t: t["name"])
+            waypoints = {w["namespace"]: w for w in args.get("waypoints", [])}
             for ns in namespaces:
                 # `spec: {}` matches no request: with no ALLOW matching, everything is denied.
                 add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, {})
                 admitted[ns] = []
+                waypoint = waypoints.get(ns)
+                if waypoint is not None:
+                    self._waypoint_policies(add, ns, waypoint, gateways, args)
                 routed = [t for t in targets if t["namespace"] == ns]
                 if gateways and not targets:
                     add(
@@ -409,6 +461,12 @@ class StrictMtls(pulumi.ComponentResource):
                     admitted[ns].extend(gateways)
                 for rule in sorted(args.get("allow", []), key=lambda r: r["name"]):
                     if rule.get("to_namespaces") and ns not in rule["to_namespaces"]:
+                        continue
+                    if waypoint is not None and _is_l7(rule):
+                        # Enforced at the waypoint only: admitting these callers at L4 too
+                        # would let traffic that skips the waypoint skip the paths.
+                        admitted[ns].extend(sorted(rule.get("principals", [])))
+                        admitted[ns].extend(f"ns:{n}" for n in sorted(rule.get("namespaces", [])))
                         continue
                     rule_spec: dict[str, Any] = {"action": "ALLOW", "rules": [_rule(rule)]}
                     if "to_workloads" in rule:
@@ -442,3 +500,60 @@ class StrictMtls(pulumi.ComponentResource):
         admitted_all: Any = known(admitted) if plain else pulumi.Output.from_input(admitted)
         self.admitted = admitted_all
         self.register_outputs({"policy_names": self.policy_names, "admitted": self.admitted})
+
+    @staticmethod
+    def _waypoint_policies(
+        add: Callable[[str, str, str, str, Any], None],
+        ns: str,
+        waypoint: WaypointRefArgs,
+        gateways: Sequence[pulumi.Input[str]],
+        args: StrictMtlsArgs,
+    ) -> None:
+        """An ambient namespace with a waypoint: the workloads admit the waypoint (traffic
+        through it arrives with its identity), and the waypoint enforces who may call, L7
+        included, behind an allow-nothing of its own so it never lets everything through."""
+        target = [{"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": waypoint["name"]}]
+        add(
+            f"{ns}-allow-waypoint",
+            "AuthorizationPolicy",
+            "allow-waypoint",
+            ns,
+            _gateway_rule([waypoint["principal"]]),
+        )
+        add(
+            f"{ns}-waypoint-allow-nothing",
+            "AuthorizationPolicy",
+            "waypoint-allow-nothing",
+            ns,
+            {"targetRefs": target},
+        )
+        if gateways:
+            spec: Any = (
+                {"targetRefs": target, **_gateway_rule(typing.cast(list[str], gateways))}
+                if all(isinstance(p, str) for p in gateways)
+                else pulumi.Output.all(*gateways).apply(
+                    lambda known_principals: {
+                        "targetRefs": target,
+                        **_gateway_rule(known_principals),
+                    }
+                )
+            )
+            add(
+                f"{ns}-waypoint-allow-ingress-gateway",
+                "AuthorizationPolicy",
+                "waypoint-allow-ingress-gateway",
+                ns,
+                spec,
+            )
+        for rule in sorted(args.get("allow", []), key=lambda r: r["name"]):
+            if rule.get("to_namespaces") and ns not in rule["to_namespaces"]:
+                continue
+            if rule.get("to_workloads"):
+                continue  # a selector rule: ztunnel's, on those workloads
+            add(
+                f"{ns}-waypoint-allow-{rule['name']}",
+                "AuthorizationPolicy",
+                f"waypoint-allow-{rule['name']}",
+                ns,
+                {"targetRefs": target, "action": "ALLOW", "rules": [_rule(rule)]},
+            )

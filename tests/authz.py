@@ -78,19 +78,35 @@ def rule_matches(rule: Mapping[str, Any], request: Request) -> bool:
     return not rule.get("when")  # conditions are not modelled; none are emitted
 
 
-def applies(policy: Mapping[str, Any], request: Request, root_namespace: str) -> bool:
+def applies(
+    policy: Mapping[str, Any], request: Request, root_namespace: str, waypoint: str | None = None
+) -> bool:
+    """Whether ``policy`` is enforced for ``request``: at the destination workload (no
+    ``targetRefs``; namespace and selector match), or, with ``waypoint``, at that waypoint
+    (``targetRefs`` naming its Gateway, in the request's namespace). A workload ignores
+    policies with ``targetRefs``; a waypoint ignores those without."""
     namespace = policy["metadata"]["namespace"]
-    if namespace not in (root_namespace, request.namespace):
+    refs = policy["spec"].get("targetRefs")
+    if waypoint is not None:
+        return namespace == request.namespace and any(
+            r.get("kind") == "Gateway" and r.get("name") == waypoint for r in refs or []
+        )
+    if refs or namespace not in (root_namespace, request.namespace):
         return False
     selector = policy["spec"].get("selector", {}).get("matchLabels", {})
     return all(request.labels.get(k) == v for k, v in selector.items())
 
 
 def allowed(
-    policies: Iterable[Mapping[str, Any]], request: Request, root_namespace: str = "istio-system"
+    policies: Iterable[Mapping[str, Any]],
+    request: Request,
+    root_namespace: str = "istio-system",
+    *,
+    waypoint: str | None = None,
 ) -> bool:
-    """Whether Istio would let ``request`` through the given AuthorizationPolicies."""
-    relevant = [p for p in policies if applies(p, request, root_namespace)]
+    """Whether Istio would let ``request`` through the given AuthorizationPolicies, at the
+    workload, or at ``waypoint`` when given."""
+    relevant = [p for p in policies if applies(p, request, root_namespace, waypoint)]
 
     def matched(action: str) -> list[Mapping[str, Any]]:
         return [
@@ -106,3 +122,20 @@ def allowed(
         return False
     allow_policies = [p for p in relevant if p["spec"].get("action", "ALLOW") == "ALLOW"]
     return not allow_policies or bool(matched("ALLOW"))
+
+
+def allowed_through_waypoint(
+    policies: Iterable[Mapping[str, Any]],
+    request: Request,
+    waypoint: str,
+    waypoint_principal: str,
+    root_namespace: str = "istio-system",
+) -> bool:
+    """Ambient, through a waypoint: the waypoint checks the caller (L7 included), then the
+    destination's ztunnel checks the waypoint, whose identity the request now carries."""
+    found = list(policies)
+    hop = Request(request.namespace, waypoint_principal, request.path, request.method,
+                  request.labels)  # fmt: skip
+    return allowed(found, request, root_namespace, waypoint=waypoint) and allowed(
+        found, hop, root_namespace
+    )

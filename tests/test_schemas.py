@@ -3,7 +3,7 @@
 - Core kinds: ``kubernetes-validate`` in strict mode (unknown fields rejected), for the
   Kubernetes version below.
 - Istio kinds: ``@kubernetes-models/istio@3.0.1`` (generated from Istio 1.29.2's CRD schemas),
-  run by ``schemas/validate-istio.mjs``: the package's own validator, then an unknown-field
+  run by ``schemas/validate.mjs``: the package's own validator, then an unknown-field
   check from the package's types, since the validator alone (like the API server, which
   prunes them) lets unknown fields through.
 """
@@ -29,7 +29,7 @@ KUBERNETES_VERSION = "1.34.0"
 """Inside Istio 1.29's supported range (Kubernetes 1.31-1.35)."""
 ISTIO_SCHEMA_PACKAGE = "@kubernetes-models/istio@3.0.1"
 ISTIO_SCHEMA_VERSION = "1.29.2"
-VALIDATOR = ROOT / "schemas" / "validate-istio.mjs"
+VALIDATOR = ROOT / "schemas" / "validate.mjs"
 STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 
 

@@ -1,5 +1,6 @@
-// Validates Istio objects (a JSON array on stdin) against @kubernetes-models/istio, which is
-// generated from Istio's published CRD schemas. Two passes per object:
+// Validates Istio and Gateway API objects (a JSON array on stdin) against
+// @kubernetes-models/istio and @kubernetes-models/gateway-api, which are generated from the
+// projects' published CRD schemas. Two passes per object:
 //   1. the package's own validator (types, enums, required fields, patterns);
 //   2. an unknown-field check: the fields each object may have, read from a JSON schema that
 //      ts-json-schema-generator makes of the package's TypeScript types, because the package's
@@ -12,7 +13,16 @@ import { dirname, join } from "node:path";
 import { createGenerator } from "ts-json-schema-generator";
 
 const require = createRequire(import.meta.url);
-const packageDir = dirname(require.resolve("@kubernetes-models/istio/package.json"));
+// The package that models each API group.
+const PACKAGES = {
+  "gateway.networking.k8s.io": "@kubernetes-models/gateway-api",
+};
+function packageOf(group) {
+  return PACKAGES[group] ?? "@kubernetes-models/istio";
+}
+function packageDir(group) {
+  return dirname(require.resolve(`${packageOf(group)}/package.json`));
+}
 const shapes = new Map();
 
 // A shape is {fields: Map(name -> shape), open: shape|true|null, items: shape|null}: the
@@ -50,19 +60,34 @@ function mergeInto(target, schema, definitions, seen) {
   return target;
 }
 
+function schemaOf(path, type) {
+  const generator = createGenerator({
+    path,
+    type,
+    skipTypeCheck: true,
+    additionalProperties: false,
+    expose: "none",
+    topRef: false,
+  });
+  const schema = generator.createSchema(type);
+  return mergeInto(emptyShape(), schema, schema.definitions ?? {}, new Set());
+}
+
 function shapeOf(group, version, kind) {
   const key = `${group}/${version}/${kind}`;
   if (!shapes.has(key)) {
-    const generator = createGenerator({
-      path: join(packageDir, group, version, `${kind}.d.ts`),
-      type: `I${kind}`,
-      skipTypeCheck: true,
-      additionalProperties: false,
-      expose: "none",
-      topRef: false,
-    });
-    const schema = generator.createSchema(`I${kind}`);
-    shapes.set(key, mergeInto(emptyShape(), schema, schema.definitions ?? {}, new Set()));
+    const dir = join(packageDir(group), group, version);
+    if (packageOf(group) === "@kubernetes-models/istio") {
+      shapes.set(key, schemaOf(join(dir, `${kind}.d.ts`), `I${kind}`));
+    } else {
+      // The Gateway API package's top-level types extend a base type the generator cannot
+      // read; its spec types are plain. Metadata is left to the package's own validator.
+      const spec = schemaOf(join(dir, `${kind}Spec.d.ts`), `I${kind}Spec`);
+      const shape = emptyShape();
+      shape.fields.set("metadata", true);
+      shape.fields.set("spec", spec);
+      shapes.set(key, shape);
+    }
   }
   return shapes.get(key);
 }
@@ -93,7 +118,7 @@ for (const obj of objects) {
   const errors = [];
   let Model;
   try {
-    Model = (await import(`@kubernetes-models/istio/${group}/${version}/${kind}`))[kind];
+    Model = (await import(`${packageOf(group)}/${group}/${version}/${kind}`))[kind];
   } catch {
     results.push({ kind, name, errors: [`no schema for ${obj.apiVersion} ${kind}`] });
     continue;
