@@ -43,6 +43,11 @@ CHECKS: dict[str, str] = {
     "MESH007": "an HTTP route that an earlier route shadows (first match wins)",
     "MESH008": "a workload ALLOW rule that a namespace-wide ALLOW widens (ALLOWs add up)",
     "MESH009": "callers admitted from a namespace a VirtualService is not exported to",
+    "MESH010": "an L7 AuthorizationPolicy in an ambient namespace that no waypoint enforces",
+    "MESH011": "an in-mesh route in an ambient namespace without a waypoint",
+    "MESH012": "an HTTPRoute whose parent Gateway does not exist",
+    "MESH013": "a Gateway API listener that no route attaches to",
+    "MESH014": "a certificateRef to another namespace's Secret without a ReferenceGrant",
 }
 """Every check, by code."""
 
@@ -76,6 +81,18 @@ class AnalysisError(pulumi.RunError):
 def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return str(meta.get("namespace") or "default"), str(meta.get("name") or "")
+
+
+GATEWAY_API = "gateway.networking.k8s.io"
+
+
+def kind_key(obj: Mapping[str, Any]) -> str:
+    """How objects are grouped: by kind, with Gateway API kinds apart from Istio's (both
+    have a ``Gateway``): ``Gateway.gateway.networking.k8s.io``."""
+    kind = str(obj.get("kind"))
+    return (
+        f"{kind}.{GATEWAY_API}" if str(obj.get("apiVersion", "")).startswith(GATEWAY_API) else kind
+    )
 
 
 def _ref(obj: Mapping[str, Any]) -> str:
@@ -725,6 +742,138 @@ def _check_export_bypass(g: _Graph) -> Iterable[Finding]:
                 )
 
 
+def _ambient_namespaces(g: _Graph) -> dict[str, str | None]:
+    """Namespaces enrolled in ambient mode → the waypoint they use (``None`` if none)."""
+    found: dict[str, str | None] = {}
+    for namespace in g.kind("Namespace"):
+        labels = (namespace.get("metadata") or {}).get("labels") or {}
+        if labels.get("istio.io/dataplane-mode") == "ambient":
+            found[_meta(namespace)[1]] = labels.get("istio.io/use-waypoint")
+    return found
+
+
+def _l7(policy: Mapping[str, Any]) -> bool:
+    for rule in _spec(policy).get("rules") or []:
+        for entry in rule.get("to") or []:
+            operation = entry.get("operation") or {}
+            if any(
+                operation.get(k) for k in ("paths", "notPaths", "methods", "notMethods", "hosts")
+            ):
+                return True
+    return False
+
+
+def _check_ambient_l7(g: _Graph) -> Iterable[Finding]:
+    ambient = _ambient_namespaces(g)
+    if not ambient:
+        return
+    for policy in g.kind("AuthorizationPolicy"):
+        namespace, _ = _meta(policy)
+        if namespace in ambient and _l7(policy) and not _spec(policy).get("targetRefs"):
+            yield Finding(
+                "error",
+                "MESH010",
+                _ref(policy),
+                f"matches paths, methods or hosts in ambient namespace {namespace!r}, which "
+                "ztunnel cannot see: add a waypoint and attach the policy to it (targetRefs)",
+            )
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        mesh = "mesh" in (_spec(vs).get("gateways") or ["mesh"])
+        if mesh and namespace in ambient and ambient[namespace] is None:
+            yield Finding(
+                "warning",
+                "MESH011",
+                _ref(vs),
+                f"routes in-mesh traffic in ambient namespace {namespace!r}, which uses no "
+                "waypoint: ztunnel ignores it. Add a waypoint (istio.io/use-waypoint)",
+            )
+    for route in g.kind(f"HTTPRoute.{GATEWAY_API}"):
+        namespace, _ = _meta(route)
+        services = [p for p in _spec(route).get("parentRefs") or [] if p.get("kind") == "Service"]
+        if services and namespace in ambient and ambient[namespace] is None:
+            yield Finding(
+                "warning",
+                "MESH011",
+                _ref(route),
+                f"attaches to a Service in ambient namespace {namespace!r}, which uses no "
+                "waypoint: nothing applies it. Add a waypoint (istio.io/use-waypoint)",
+            )
+
+
+def _gateway_parents(route: Mapping[str, Any]) -> Iterable[tuple[str, str, str | None]]:
+    """(namespace, name, sectionName) of the Gateways an HTTPRoute attaches to."""
+    namespace, _ = _meta(route)
+    for parent in _spec(route).get("parentRefs") or []:
+        if (
+            parent.get("kind", "Gateway") == "Gateway"
+            and parent.get("group", GATEWAY_API) == GATEWAY_API
+        ):
+            yield (
+                str(parent.get("namespace") or namespace),
+                str(parent.get("name")),
+                parent.get("sectionName"),
+            )
+
+
+def _check_gateway_api_routes(g: _Graph) -> Iterable[Finding]:
+    gateways = {"/".join(_meta(gw)): gw for gw in g.kind(f"Gateway.{GATEWAY_API}")}
+    attached: set[tuple[str, str | None]] = set()
+    for route in g.kind(f"HTTPRoute.{GATEWAY_API}"):
+        for namespace, name, section in _gateway_parents(route):
+            key = f"{namespace}/{name}"
+            attached.add((key, section))
+            if key not in gateways:
+                yield Finding(
+                    "error",
+                    "MESH012",
+                    _ref(route),
+                    f"attaches to Gateway {key}, which does not exist",
+                )
+    for key, gw in sorted(gateways.items()):
+        if _spec(gw).get("gatewayClassName") == "istio-waypoint":
+            continue  # a waypoint's HBONE listener carries mesh traffic, not routes
+        for listener in _spec(gw).get("listeners") or []:
+            name = listener.get("name")
+            if (key, name) not in attached and (key, None) not in attached:
+                yield Finding(
+                    "warning",
+                    "MESH013",
+                    _ref(gw),
+                    f"listener {name!r} has no route attached: it serves nothing",
+                )
+
+
+def _check_certificate_grants(g: _Graph) -> Iterable[Finding]:
+    grants: set[tuple[str, str, str]] = set()  # (secret namespace, from namespace, name or "")
+    for grant in g.kind(f"ReferenceGrant.{GATEWAY_API}"):
+        namespace, _ = _meta(grant)
+        spec = _spec(grant)
+        sources = [
+            f.get("namespace")
+            for f in spec.get("from") or []
+            if f.get("kind") == "Gateway" and f.get("group") == GATEWAY_API
+        ]
+        targets = [t.get("name") or "" for t in spec.get("to") or [] if t.get("kind") == "Secret"]
+        grants |= {(namespace, str(s), str(t)) for s in sources for t in targets}
+    for gw in g.kind(f"Gateway.{GATEWAY_API}"):
+        namespace, _ = _meta(gw)
+        for listener in _spec(gw).get("listeners") or []:
+            for ref in (listener.get("tls") or {}).get("certificateRefs") or []:
+                target = ref.get("namespace") or namespace
+                name = str(ref.get("name"))
+                if target == namespace or (target, namespace, "") in grants:
+                    continue
+                if (target, namespace, name) not in grants:
+                    yield Finding(
+                        "error",
+                        "MESH014",
+                        _ref(gw),
+                        f"listener {listener.get('name')!r} uses Secret {target}/{name}, and "
+                        f"no ReferenceGrant in {target!r} lets Gateways in {namespace!r} read it",
+                    )
+
+
 _CHECKS = (
     _check_gateway_refs,
     _check_subsets,
@@ -741,6 +890,9 @@ _CHECKS = (
     _check_shadowed_routes,
     _check_allows_add_up,
     _check_export_bypass,
+    _check_ambient_l7,
+    _check_gateway_api_routes,
+    _check_certificate_grants,
 )
 
 
@@ -762,7 +914,7 @@ def analyze(
     """
     by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for obj in objects:
-        by_kind[str(obj.get("kind"))].append(obj)
+        by_kind[kind_key(obj)].append(obj)
     release_list = list(releases)
     graph = _Graph(
         by_kind,

@@ -228,6 +228,58 @@ def mutate_export_bypass(o: list[dict[str, Any]]) -> None:
     find(o, "VirtualService")["spec"]["exportTo"] = [".", "istio-ingress"]
 
 
+def _ambient(o: list[dict[str, Any]], waypoint: str | None = None) -> None:
+    labels = {"istio.io/dataplane-mode": "ambient"}
+    if waypoint:
+        labels["istio.io/use-waypoint"] = waypoint
+    o.append(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo", "labels": labels}}
+    )
+
+
+def mutate_ambient_l7_at_ztunnel(o: list[dict[str, Any]]) -> None:
+    _ambient(o, "waypoint")
+    to = [{"operation": {"paths": ["/api/*"]}}]
+    o.append(_policy("allow-api", {"rules": [{"to": to}]}))
+
+
+def mutate_ambient_route_without_waypoint(o: list[dict[str, Any]]) -> None:
+    _ambient(o)
+
+
+def _gw_api(kind: str, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    version = "v1beta1" if kind == "ReferenceGrant" else "v1"
+    return obj(kind, namespace, name, spec, f"gateway.networking.k8s.io/{version}")
+
+
+def mutate_route_to_missing_parent(o: list[dict[str, Any]]) -> None:
+    o.append(_gw_api("HTTPRoute", "demo", "r", {"parentRefs": [{"name": "nope"}], "rules": [{}]}))
+
+
+def _https_gateway(cert_namespace: str | None = None) -> dict[str, Any]:
+    ref: dict[str, Any] = {"kind": "Secret", "name": "edge-tls"}
+    if cert_namespace:
+        ref["namespace"] = cert_namespace
+    listener = {
+        "name": "https",
+        "port": 443,
+        "protocol": "HTTPS",
+        "hostname": "app.example.com",
+        "tls": {"mode": "Terminate", "certificateRefs": [ref]},
+    }
+    return _gw_api("Gateway", "edge", "web", {"gatewayClassName": "istio", "listeners": [listener]})
+
+
+def mutate_listener_without_route(o: list[dict[str, Any]]) -> None:
+    o.append(_https_gateway())
+
+
+def mutate_certificate_without_grant(o: list[dict[str, Any]]) -> None:
+    o.append(_https_gateway("certs"))
+    parent = {"name": "web", "namespace": "edge"}
+    o.append(_gw_api("HTTPRoute", "edge", "r", {"parentRefs": [parent], "rules": [{}]}))
+
+
 CASES: list[tuple[Any, str, str]] = [
     (mutate_missing_gateway, "IST0101", "error"),
     (mutate_missing_dr, "IST0101", "error"),
@@ -248,7 +300,40 @@ CASES: list[tuple[Any, str, str]] = [
     (mutate_repeated_match, "MESH007", "warning"),
     (mutate_allows_add_up, "MESH008", "warning"),
     (mutate_export_bypass, "MESH009", "warning"),
+    (mutate_ambient_l7_at_ztunnel, "MESH010", "error"),
+    (mutate_ambient_route_without_waypoint, "MESH011", "warning"),
+    (mutate_route_to_missing_parent, "MESH012", "error"),
+    (mutate_listener_without_route, "MESH013", "warning"),
+    (mutate_certificate_without_grant, "MESH014", "error"),
 ]
+
+
+def test_a_reference_grant_lets_a_gateway_read_another_namespaces_secret() -> None:
+    objects = good()
+    mutate_certificate_without_grant(objects)
+    grant = {
+        "from": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "edge"}],
+        "to": [{"group": "", "kind": "Secret", "name": "edge-tls"}],
+    }
+    objects.append(_gw_api("ReferenceGrant", "certs", "edge-reads-tls", grant))
+    assert not {"MESH012", "MESH013", "MESH014"} & codes(objects)
+
+
+def test_l7_at_a_waypoint_and_routes_through_one_are_fine() -> None:
+    objects = good()
+    _ambient(objects, "waypoint")
+    refs = [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "waypoint"}]
+    to = [{"operation": {"paths": ["/api/*"]}}]
+    objects.append(_policy("allow-api", {"targetRefs": refs, "rules": [{"to": to}]}))
+    assert not {"MESH010", "MESH011"} & codes(objects)
+
+
+def test_a_waypoint_gateway_is_not_an_istio_gateway() -> None:
+    objects = good()
+    listener = {"name": "mesh", "port": 15008, "protocol": "HBONE"}
+    spec = {"gatewayClassName": "istio-waypoint", "listeners": [listener]}
+    objects.append(_gw_api("Gateway", "demo", "waypoint", spec))
+    assert analyze(objects, RELEASES) == []
 
 
 def test_a_deny_for_the_same_workloads_means_the_allows_do_not_add_up() -> None:
