@@ -33,8 +33,9 @@ from mesh_https.cluster import (
 from mesh_https.constraints import DnsLabel, Duration, HeaderName, NonNegativeInt
 from mesh_https.https_gateway import HttpsGatewayArgs
 from mesh_https.https_gateway import validate_args as validate_gateway_args
+from mesh_https.identity import principal_of
 from mesh_https.istio_charts import gateway_identity
-from mesh_https.istio_install import IstioInstallArgs
+from mesh_https.istio_install import IstioInstallArgs, gateways_of
 from mesh_https.istio_install import validate_args as validate_istio_args
 from mesh_https.mesh_namespace import MeshNamespaceArgs
 from mesh_https.mesh_namespace import validate_args as validate_namespace_args
@@ -112,6 +113,7 @@ SECTIONS: dict[str, Section] = {
                 "namespaces",
                 "gateway_principal",
                 "gateway_targets",
+                "waypoints",
                 "namespace_dependencies",
                 "depends_on",
             }
@@ -337,11 +339,10 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     gateway_raw = read_section(config, "gateway")
     gateway_raw.setdefault("hosts", ["hello.mesh-https.test"])
     # The gateway's namespace and selector will come from IstioInstall; they are known here.
-    gateway_namespace = istio.get("gateway_namespace", "istio-ingress")
+    main_gateway = gateways_of(istio)[0]
+    gateway_namespace = main_gateway["namespace"]
     selector, _, _ = gateway_identity(
-        istio.get("gateway_release_name", "istio-ingress"),
-        gateway_namespace,
-        istio.get("gateway_values"),
+        main_gateway["name"], gateway_namespace, main_gateway["values"]
     )
     checked(
         "gateway",
@@ -377,6 +378,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
                 data_plane_mode=mode,
                 system_namespace=system_namespace,
                 namespaces=[canary["namespace"]],
+                waypoints=app_waypoints(app_raw, istio.get("trust_domain", "cluster.local")),
             )
         ),
     )
@@ -389,6 +391,22 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
         canary=canary,
         mtls=_args(mtls_raw),
     )
+
+
+def app_waypoints(app: Mapping[str, Any], trust_domain: str) -> list[dict[str, str]]:
+    """The app namespace's waypoint, when the app section names one, as ``StrictMtls``
+    takes it (the same facts the program's ``Waypoint`` derives)."""
+    name = app.get("waypoint")
+    if not isinstance(name, str):
+        return []
+    namespace = str(app.get("namespace", "demo"))
+    return [
+        {
+            "name": name,
+            "namespace": namespace,
+            "principal": principal_of(namespace, name, trust_domain),
+        }
+    ]
 
 
 def _istio_args(raw: Mapping[str, Any], service: GatewayServiceArgs) -> Any:

@@ -18,6 +18,8 @@ from mesh_https import (
     KindCluster,
     MeshNamespace,
     StrictMtls,
+    Waypoint,
+    WaypointRefArgs,
     analysis,
 )
 
@@ -77,6 +79,21 @@ def main() -> None:
         },
         opts=on_cluster,
     )
+    waypoints: list[WaypointRefArgs] = []
+    if "waypoint" in config.app:
+        # In ambient mode, routes and L7 rules for in-mesh callers run on the waypoint.
+        waypoint = Waypoint(
+            "app-waypoint",
+            {
+                "namespace": config.app["namespace"],
+                "name": config.app["waypoint"],
+                "revision": istio.info.revision,
+                "trust_domain": istio.info.trust_domain,
+                "depends_on": [*istio.ready, app_namespace.resource],
+            },
+            opts=on_cluster,
+        )
+        waypoints.append(waypoint.info.as_args())
     mtls = StrictMtls(
         "mtls",
         {
@@ -87,6 +104,7 @@ def main() -> None:
             "gateway_principal": istio.info.gateway_principal,
             # Admitted to the workloads the route reaches, not to the whole namespace.
             "gateway_targets": route.gateway_targets,
+            "waypoints": waypoints,
             "depends_on": istio.ready,
             "namespace_dependencies": {config.canary["namespace"]: [app_namespace.resource]},
         },

@@ -675,13 +675,45 @@ def _selector(policy: Mapping[str, Any]) -> dict[str, Any]:
     return dict((_spec(policy).get("selector") or {}).get("matchLabels") or {})
 
 
+def _waypoint_identities(g: _Graph) -> set[str]:
+    """``/ns/<namespace>/sa/<name>`` of every waypoint: istiod names its account after it."""
+    return {
+        "/ns/{}/sa/{}".format(*_meta(gw))
+        for gw in g.kind(f"Gateway.{GATEWAY_API}")
+        if _spec(gw).get("gatewayClassName") == "istio-waypoint"
+    }
+
+
+def _admits_only_waypoints(policy: Mapping[str, Any], waypoints: set[str]) -> bool:
+    """An ALLOW for the waypoints' identities alone: ambient's way of letting what the
+    waypoint has already checked reach the workloads."""
+    sources = [
+        entry.get("source") or {}
+        for rule in _spec(policy).get("rules") or []
+        for entry in rule.get("from") or [{}]
+    ]
+    return bool(sources) and all(
+        set(source) == {"principals"}
+        and all(any(str(p).endswith(w) for w in waypoints) for p in source["principals"])
+        for source in sources
+    )
+
+
 def _check_allows_add_up(g: _Graph) -> Iterable[Finding]:
     by_namespace: dict[str, list[Mapping[str, Any]]] = {}
     for policy in g.kind("AuthorizationPolicy"):
-        by_namespace.setdefault(_meta(policy)[0], []).append(policy)
+        if not _spec(policy).get("targetRefs"):  # a waypoint's policies are its own business
+            by_namespace.setdefault(_meta(policy)[0], []).append(policy)
+    waypoints = _waypoint_identities(g)
     for found in by_namespace.values():
         allows = [p for p in found if _spec(p).get("action", "ALLOW") == "ALLOW"]
-        wide = [_meta(p)[1] for p in allows if not _selector(p) and _spec(p).get("rules")]
+        wide = [
+            _meta(p)[1]
+            for p in allows
+            if not _selector(p)
+            and _spec(p).get("rules")
+            and not _admits_only_waypoints(p, waypoints)
+        ]
         denied = [_selector(p) for p in found if _spec(p).get("action") == "DENY"]
         if not wide:
             continue
@@ -725,11 +757,14 @@ def _check_export_bypass(g: _Graph) -> Iterable[Finding]:
         if _spec(policy).get("action", "ALLOW") == "ALLOW" and not _selector(policy):
             found = _admitted_namespaces(policy) - gateways
             admitted.setdefault(_meta(policy)[0], set()).update(found)
+    ambient = _ambient_namespaces(g)
     for vs in g.kind("VirtualService"):
         namespace, _ = _meta(vs)
         spec = _spec(vs)
         if "mesh" not in (spec.get("gateways") or ["mesh"]):
             continue
+        if ambient.get(namespace):
+            continue  # the namespace's waypoint applies the routes, whoever calls
         for caller in sorted(admitted.get(namespace, set())):
             if caller != namespace and not _exported_to(vs, caller):
                 yield Finding(

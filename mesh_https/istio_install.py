@@ -665,10 +665,14 @@ class IstioInstall(pulumi.ComponentResource):
             )
 
         # What Istio objects and enrolled workloads must come after: every istiod (its CRDs
-        # and validation webhook) and every revision tag. Other components take this as their
-        # `depends_on` rather than the whole install: a dependency on a component becomes one
-        # on each of its children, so the narrower list keeps each object's edges few.
+        # and validation webhook), every revision tag, and the Gateway API CRDs when they are
+        # installed here (a waypoint is a Gateway API object). Other components take this as
+        # their `depends_on` rather than the whole install: a dependency on a component
+        # becomes one on each of its children, so the narrower list keeps each object's edges
+        # few.
         self.ready: list[pulumi.Resource] = [*self.istiods.values(), *self.tags.values()]
+        if self.gateway_api_crds is not None:
+            self.ready.append(self.gateway_api_crds)
         gateway_after: list[pulumi.Resource] = [self.istiod, *self.tags.values()]
         self.cni: k8s.helm.v3.Release | None = None
         self.ztunnel: k8s.helm.v3.Release | None = None

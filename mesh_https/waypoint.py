@@ -22,6 +22,7 @@ from mesh_https._values import known
 from mesh_https.constraints import DnsLabel, DnsSubdomain, Plain
 from mesh_https.gateway_api import GATEWAY_API_GROUP, gateway_api_object
 from mesh_https.identity import principal_of
+from mesh_https.strict_mtls import WaypointRefArgs
 
 COMPONENT = "Waypoint"
 WAYPOINT_CLASS = "istio-waypoint"
@@ -62,7 +63,7 @@ class WaypointInfo:
     principal: str
     """The identity traffic through the waypoint arrives with at the workloads."""
 
-    def as_args(self) -> dict[str, str]:
+    def as_args(self) -> WaypointRefArgs:
         """The mapping ``StrictMtls``'s ``waypoints`` entries take."""
         return {"name": self.name, "namespace": self.namespace, "principal": self.principal}
 

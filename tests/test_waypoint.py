@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from authz import Request, allowed, allowed_through_waypoint
-from conftest import assert_refused
+from conftest import assert_refused, run_stack
 from test_schemas import istio_results
 
 from mesh_https import IstioInstall, MeshNamespace, StrictMtls, Waypoint
@@ -250,3 +250,20 @@ def test_bad_crd_settings(
         field,
         words,
     )
+
+
+def test_the_ambient_stack_runs_its_routes_and_path_rules_through_a_waypoint() -> None:
+    rec, exports = run_stack("ambient")
+    waypoint = rec.one(kind="Gateway", namespace="demo")
+    assert waypoint.manifest()["spec"]["gatewayClassName"] == "istio-waypoint"
+    demo = rec.one(kind="Namespace", object_name="demo")
+    assert demo.metadata["labels"]["istio.io/use-waypoint"] == "waypoint"
+    crds = rec.one("kubernetes:yaml/v2:ConfigFile")
+    assert rec.depends_on(waypoint, crds), "the Gateway kind exists before the waypoint"
+    found = policies(rec)
+    monitor = Request("demo", "cluster.local/ns/monitoring/sa/prometheus", "/metrics", "GET")
+    via = {"waypoint": "waypoint", "waypoint_principal": "cluster.local/ns/demo/sa/waypoint"}
+    assert allowed_through_waypoint(found, monitor, **via)
+    assert not allowed_through_waypoint(found, Request("demo", monitor.principal, "/admin"), **via)
+    assert not allowed(found, monitor), "not around the waypoint"
+    assert exports["analysis"] == []
