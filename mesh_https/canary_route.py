@@ -8,12 +8,14 @@ new subset exists before any route points at it (make-before-break).
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
+import pulumi_kubernetes as k8s
 
-from mesh_https import contract
+from mesh_https import contract, http_route
 from mesh_https import validation as v
 from mesh_https._values import known
 from mesh_https.constraints import (
@@ -39,7 +41,8 @@ from mesh_https.constraints import (
     int_range,
 )
 from mesh_https.contract import Rule
-from mesh_https.istio_objects import istio_object
+from mesh_https.gateway_api import GATEWAY_API_GROUP, gateway_api_object
+from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 from mesh_https.strict_mtls import WorkloadTargetArgs
 
 COMPONENT = "CanaryRoute"
@@ -308,6 +311,14 @@ class CanaryRouteArgs(TypedDict, total=False):
     subsets exported to its own namespace."""
     name: DnsSubdomain
     """Name of both objects. Default: the resource name."""
+    api: Literal["istio", "gateway-api"]
+    """``istio`` (default): a DestinationRule and a VirtualService. ``gateway-api``: an
+    HTTPRoute (attached to the Service for in-mesh callers, and to the gateways), a Service
+    per version, and ReferenceGrants for backends in other namespaces; see
+    :mod:`mesh_https.http_route` for what it cannot express."""
+    target_port: Port
+    """With ``api="gateway-api"``: the pods' port behind ``port``, for the per-version
+    Services. Default: ``port``."""
     selector: Mapping[LabelKey, LabelValue]
     """The service's pod labels (its Service's selector). Default ``{"app": <host's first
     label>}``, the convention of Istio's samples. :attr:`CanaryRoute.gateway_targets` gives
@@ -504,6 +515,11 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
         )
     if "cookie_ttl" in lb and "consistent_hash_cookie" not in lb:
         v.fail(c, "load_balancer.cookie_ttl", "only applies with consistent_hash_cookie")
+    if args.get("api", "istio") == "gateway-api":
+        for field, problem in http_route.problems(args):
+            v.fail(c, field, problem)
+    elif "target_port" in args:
+        v.fail(c, "target_port", "is only used with api='gateway-api' (per-version Services)")
     export_to = args.get("export_to", ["."])
     if not export_to:
         v.fail(c, "export_to", "is empty; use ['.'] (this namespace) or ['*'] (everywhere)")
@@ -518,12 +534,20 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
     return contract.deferred(c, CanaryRouteArgs, args)
 
 
+def cookie_regex(route: MatchRouteArgs) -> str | None:
+    """The RE2 regex on the ``cookie`` header that finds the route's cookie, if it has one."""
+    if "cookie" not in route:
+        return None
+    name, value = re.escape(route["cookie"]["name"]), re.escape(route["cookie"]["value"])
+    return f"^(.*?;\\s*)?({name}={value})(;.*)?$"
+
+
 def _match(route: MatchRouteArgs) -> dict[str, Any]:
     match: dict[str, Any] = {}
     headers = {k: dict(m) for k, m in route.get("headers", {}).items()}
-    if "cookie" in route:
-        name, value = re.escape(route["cookie"]["name"]), re.escape(route["cookie"]["value"])
-        headers["cookie"] = {"regex": f"^(.*?;\\s*)?({name}={value})(;.*)?$"}
+    regex = cookie_regex(route)
+    if regex is not None:
+        headers["cookie"] = {"regex": regex}
     if headers:
         match["headers"] = dict(sorted(headers.items()))
     if "path" in route:
@@ -829,6 +853,42 @@ class CanaryRoute(pulumi.ComponentResource):
         host = fqdn(args["host"], namespace)
         after = list(args.get("depends_on", []))
         refs = [g["ref"] for g in args.get("gateways", [])]
+        self.destination_rule: pulumi.Resource | None = None
+        self.virtual_service: pulumi.Resource | None = None
+        self.http_routes: list[pulumi.Resource] = []
+        if args.get("api", "istio") == "gateway-api":
+            self._gateway_api(name, object_name, refs, args, after)
+        else:
+            self._istio(name, object_name, host, refs, args, after)
+        qualified = f"{namespace}/{object_name}"
+        self.virtual_service_name = known(qualified)
+        # The objects share one name: one Output serves both.
+        self.destination_rule_name = (
+            self.virtual_service_name if self.destination_rule else known("")
+        )
+        self.host = known(host)
+        self.route_table = known(route_table(args))
+        self.gateway_targets = gateway_targets(args, object_name, refs) if refs else []
+        self.register_outputs(
+            {
+                "destination_rule_name": self.destination_rule_name,
+                "virtual_service_name": self.virtual_service_name,
+                "host": self.host,
+                "route_table": self.route_table,
+            }
+        )
+
+    def _istio(
+        self,
+        name: str,
+        object_name: str,
+        host: str,
+        refs: Sequence[pulumi.Input[str]],
+        args: CanaryRouteArgs,
+        after: list[pulumi.Resource],
+    ) -> None:
+        """The Istio API: a DestinationRule (subsets, policy) and a VirtualService."""
+        namespace = args["namespace"]
         export_to: Any
         if all(isinstance(ref, str) for ref in refs):
             # The usual case (HttpsGateway.route_target gives plain refs): no Outputs at all.
@@ -840,7 +900,6 @@ class CanaryRoute(pulumi.ComponentResource):
 
         policy = traffic_policy(args)
         # A DestinationRule only where there is something to say: subsets or a policy.
-        self.destination_rule: pulumi.Resource | None = None
         if "subsets" in args or policy:
             dr_spec: dict[str, Any] = {"host": host}
             if "subsets" in args:
@@ -883,20 +942,88 @@ class CanaryRoute(pulumi.ComponentResource):
             # Make before break: the subsets exist before any route uses them.
             depends_on=[self.destination_rule, *after] if self.destination_rule else after,
         )
-        qualified = f"{namespace}/{object_name}"
-        self.virtual_service_name = known(qualified)
-        # The objects share one name: one Output serves both.
-        self.destination_rule_name = (
-            self.virtual_service_name if self.destination_rule else known("")
-        )
-        self.host = known(host)
-        self.route_table = known(route_table(args))
-        self.gateway_targets = gateway_targets(args, object_name, refs) if refs else []
-        self.register_outputs(
-            {
-                "destination_rule_name": self.destination_rule_name,
-                "virtual_service_name": self.virtual_service_name,
-                "host": self.host,
-                "route_table": self.route_table,
+
+    def _gateway_api(
+        self,
+        name: str,
+        object_name: str,
+        refs: Sequence[pulumi.Input[str]],
+        args: CanaryRouteArgs,
+        after: list[pulumi.Resource],
+    ) -> None:
+        """The Gateway API: a Service per version, HTTPRoutes (the mesh's, attached to the
+        Service, and the gateways'), and ReferenceGrants for backends elsewhere."""
+        namespace = args["namespace"]
+        short = fqdn(args["host"], namespace).split(".")[0]
+        selector = dict(args.get("selector", {"app": short}))
+        versions = [
+            k8s.core.v1.Service(
+                f"{name}-{service}",
+                metadata={"name": service, "namespace": namespace, "labels": dict(MANAGED_LABELS)},
+                spec=typing.cast(Any, spec),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            )
+            for service, spec in http_route.version_services(args, selector)
+        ]
+        grants = [
+            gateway_api_object(
+                f"{name}-grant-{other_ns}-{service}",
+                "ReferenceGrant",
+                f"{namespace}-{object_name}-to-{service}",
+                other_ns,
+                {
+                    "from": [
+                        {"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "namespace": namespace}
+                    ],
+                    "to": [{"group": "", "kind": "Service", "name": service}],
+                },
+                parent=self,
+                depends_on=after,
+            )
+            for other_ns, service in http_route.cross_namespace_backends(args)
+        ]
+        rules = http_route.rules(args, [cookie_regex(r) for r in args.get("routes", [])])
+        # The versions' Services and the grants exist before any route sends to them.
+        first = [*versions, *grants, *after]
+        if args.get("mesh", True):
+            port = {"port": args["port"]} if "port" in args else {}
+            parent = {"group": "", "kind": "Service", "name": short, **port}
+            self.http_routes.append(
+                gateway_api_object(
+                    f"{name}-mesh-route",
+                    "HTTPRoute",
+                    f"{object_name}-mesh",
+                    namespace,
+                    {"parentRefs": [parent], "rules": rules},
+                    parent=self,
+                    depends_on=first,
+                )
+            )
+        if refs:
+            parents = pulumi.Output.all(*refs).apply(
+                lambda known_refs: [
+                    {"group": GATEWAY_API_GROUP, "kind": "Gateway", "namespace": ref.split("/")[0],
+                     "name": ref.split("/")[1]}
+                    for ref in known_refs
+                ]
+            ) if not all(isinstance(r, str) for r in refs) else [
+                {"group": GATEWAY_API_GROUP, "kind": "Gateway",
+                 "namespace": str(ref).split("/")[0], "name": str(ref).split("/")[1]}
+                for ref in refs
+            ]  # fmt: skip
+            spec = {
+                "parentRefs": parents,
+                "hostnames": list(args.get("external_hosts", [])),
+                "rules": rules,
             }
-        )
+            self.http_routes.append(
+                gateway_api_object(
+                    f"{name}-route",
+                    "HTTPRoute",
+                    object_name,
+                    namespace,
+                    spec,
+                    parent=self,
+                    depends_on=first,
+                )
+            )

@@ -7,7 +7,7 @@
 //      validator (like a real API server, which prunes them silently) accepts unknown fields.
 //      Only field names are taken from it; types and required fields are pass 1's job.
 // Prints a JSON array: [{kind, name, errors: [...]}, ...]. Exits 0 unless it cannot run.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createGenerator } from "ts-json-schema-generator";
@@ -82,7 +82,10 @@ function shapeOf(group, version, kind) {
     } else {
       // The Gateway API package's top-level types extend a base type the generator cannot
       // read; its spec types are plain. Metadata is left to the package's own validator.
-      const spec = schemaOf(join(dir, `${kind}Spec.d.ts`), `I${kind}Spec`);
+      // Older versions (v1beta1) reuse the v1 spec types.
+      const own = join(dir, `${kind}Spec.d.ts`);
+      const specFile = existsSync(own) ? own : join(dir, "..", "v1", `${kind}Spec.d.ts`);
+      const spec = schemaOf(specFile, `I${kind}Spec`);
       const shape = emptyShape();
       shape.fields.set("metadata", true);
       shape.fields.set("spec", spec);

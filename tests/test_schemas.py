@@ -311,3 +311,31 @@ def test_schema_versions_are_pinned_and_declared() -> None:
     minor = ".".join(ISTIO_SCHEMA_VERSION.split(".")[:2])
     assert f"Istio {minor}" in (versions.__doc__ or "")
     assert f"checked against Istio {minor} CRD schemas" in (ROOT / "README.md").read_text()
+
+
+def test_gateway_api_validator_rejects_unknown_fields_and_missing_required_ones() -> None:
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "r", "namespace": "n"},
+        "spec": {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [{"name": "s"}]}]},
+    }
+    typo = copy.deepcopy(route)
+    typo["spec"]["rules"][0]["backendRef"] = typo["spec"]["rules"][0].pop("backendRefs")
+    waypoint = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "w", "namespace": "n"},
+        "spec": {"listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]},
+    }
+    grant = {
+        "apiVersion": "gateway.networking.k8s.io/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "g", "namespace": "n"},
+        "spec": {"from": [{"group": "", "kind": "HTTPRoute", "namespace": "a"}], "too": []},
+    }
+    ok, unknown, missing, grant_typo = istio_results([route, typo, waypoint, grant])
+    assert ok["errors"] == []
+    assert any("backendRef" in e for e in unknown["errors"]), unknown
+    assert any("gatewayClassName" in e for e in missing["errors"]), missing
+    assert any("too" in e for e in grant_typo["errors"]), grant_typo
