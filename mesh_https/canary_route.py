@@ -782,6 +782,19 @@ def gateway_targets(
     return found
 
 
+def gateway_parent(ref: str) -> dict[str, Any]:
+    """A Gateway API parentRef for ``<namespace>/<name>``, on port 443: an application route
+    attaches to the HTTPS listeners, never to the HTTP one that only redirects."""
+    namespace, _, name = ref.partition("/")
+    return {
+        "group": GATEWAY_API_GROUP,
+        "kind": "Gateway",
+        "namespace": namespace,
+        "name": name,
+        "port": 443,
+    }
+
+
 def _route_target(route: MatchRouteArgs) -> dict[str, Any]:
     """Where a route goes, in the route table: a subset, a host (and subset), or a redirect."""
     if "redirect" in route:
@@ -1000,17 +1013,13 @@ class CanaryRoute(pulumi.ComponentResource):
                 )
             )
         if refs:
-            parents = pulumi.Output.all(*refs).apply(
-                lambda known_refs: [
-                    {"group": GATEWAY_API_GROUP, "kind": "Gateway", "namespace": ref.split("/")[0],
-                     "name": ref.split("/")[1]}
-                    for ref in known_refs
-                ]
-            ) if not all(isinstance(r, str) for r in refs) else [
-                {"group": GATEWAY_API_GROUP, "kind": "Gateway",
-                 "namespace": str(ref).split("/")[0], "name": str(ref).split("/")[1]}
-                for ref in refs
-            ]  # fmt: skip
+            parents: Any = (
+                [gateway_parent(str(ref)) for ref in refs]
+                if all(isinstance(r, str) for r in refs)
+                else pulumi.Output.all(*refs).apply(
+                    lambda known: [gateway_parent(r) for r in known]
+                )
+            )
             spec = {
                 "parentRefs": parents,
                 "hostnames": list(args.get("external_hosts", [])),

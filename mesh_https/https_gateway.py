@@ -31,6 +31,8 @@ from mesh_https.constraints import (
     hostname_problem,
 )
 from mesh_https.contract import Hint, Rule
+from mesh_https.gateway_api import gateway_api_object
+from mesh_https.identity import principal_of
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 
 COMPONENT = "HttpsGateway"
@@ -105,8 +107,16 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     gateway_namespace: Required[Annotated[DnsLabel, Plain("istio.info.gateway_namespace")]]
     """The gateway workload's namespace: ``IstioInstall.info.gateway_namespace``. Secrets go
     here."""
-    selector: Required[pulumi.Input[Mapping[LabelKey, LabelValue]]]
-    """The gateway workload's labels: ``IstioInstall.gateway_selector`` (or ``.info``)."""
+    selector: pulumi.Input[Mapping[LabelKey, LabelValue]]
+    """The gateway workload's labels: ``IstioInstall.gateway_selector`` (or ``.info``).
+    Required with ``api="istio"``; the Gateway API's Gateway is its own workload."""
+    api: Literal["istio", "gateway-api"]
+    """``istio`` (default): an Istio Gateway bound to the workload ``selector`` picks.
+    ``gateway-api``: a Kubernetes Gateway (``gatewayClassName: istio``) that istiod deploys
+    a workload for, ``<name>-istio``, in ``gateway_namespace``."""
+    trust_domain: Annotated[DnsSubdomain, Plain("istio.info.trust_domain")]
+    """With ``api="gateway-api"``: the mesh trust domain, for the deployed workload's
+    principal (:attr:`HttpsGateway.workload`). Default ``cluster.local``."""
     hosts: Sequence[Hostname]
     """Hosts to serve with generated certificates, grouped by ``grouping``."""
     grouping: Literal["shared", "per_host"]
@@ -231,6 +241,43 @@ def _checked_pems(field_name: str, cert: _Cert) -> pulumi.Output[list[str]]:
     return pulumi.Output.all(cert.cert_pem, cert.private_key_pem).apply(check)
 
 
+def _check_gateway_api(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> None:
+    """What a Gateway API Gateway cannot do that an Istio one can."""
+    c = COMPONENT
+    if "selector" in args:
+        v.fail(c, "selector", "is not used with api='gateway-api': the Gateway is its workload")
+    for i, cert in enumerate(certs):
+        if cert.mode == "PASSTHROUGH":
+            where = f"certificates[{i}].mode" if "certificates" in args else "mode"
+            v.fail(c, where, "PASSTHROUGH needs TLSRoutes, which this package does not make yet; "
+                   "use api='istio'")  # fmt: skip
+    modes = {cert.mode for cert in certs}
+    if len(modes) > 1:
+        v.fail(
+            c,
+            "certificates",
+            f"mix modes {sorted(modes)}; a Gateway API Gateway validates client certificates "
+            "per port, and every HTTPS listener is on 443: give one mode, or use api='istio'",
+        )
+    cas = {id(cert.client_ca_cert_pem) for cert in certs if cert.client_ca_cert_pem is not None}
+    if len(cas) > 1:
+        v.fail(c, "certificates", "give several client CAs; port 443 has one: give it once")
+    if any(cert.client_sans for cert in certs):
+        v.fail(
+            c,
+            "client_subject_alt_names",
+            "cannot be checked by the Gateway API's client-certificate validation, which has "
+            "no SAN match; use api='istio'",
+        )
+    if args.get("min_tls_version", "TLSV1_2") != "TLSV1_2":
+        v.fail(
+            c,
+            "min_tls_version",
+            "cannot be raised through the Gateway API; Istio's gateways accept TLS 1.2 and 1.3. "
+            "Use api='istio' for TLS 1.3 only",
+        )
+
+
 def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> HttpsGatewayArgs:
     """Check :class:`HttpsGateway` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -337,6 +384,12 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
             "names a client certificate that is not issued: every mutual server trusts a "
             "brought `client_ca_cert_pem`",
         )
+    if args.get("api", "istio") == "gateway-api":
+        _check_gateway_api(args, certs)
+    elif "selector" not in args:
+        v.fail(c, "selector", "is missing; the Istio Gateway binds the workload it selects")
+    elif "trust_domain" in args:
+        v.fail(c, "trust_domain", "is only used with api='gateway-api'")
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
     if "gateway_name" not in args:
@@ -474,18 +527,62 @@ class HttpsGateway(pulumi.ComponentResource):
             http = {"number": 80, "name": "http", "protocol": "HTTP"}
             servers.insert(0, {"port": http, "hosts": all_hosts, "tls": {"httpsRedirect": True}})
 
-        spec = pulumi.Output.from_input(args["selector"]).apply(
-            lambda selector: {"selector": dict(sorted(selector.items())), "servers": servers}
-        )
-        self.gateway = istio_object(
-            f"{name}-gateway",
-            "Gateway",
-            gateway_name,
-            namespace,
-            spec,
-            parent=self,
-            depends_on=[*secrets, *after],
-        )
+        self.workload: GatewayWorkload | None = None
+        if args.get("api", "istio") == "gateway-api":
+            self.workload = gateway_api_workload(
+                gateway_name, namespace, args.get("trust_domain", "cluster.local")
+            )
+            mutual = [cert for cert in certs if cert.mutual]
+            client_ca_secret: k8s.core.v1.Secret | None = None
+            if mutual:
+                first = mutual[0]
+                ca = (
+                    gateway_client_ca
+                    if first.client_ca_cert_pem is None
+                    else first.client_ca_cert_pem
+                )
+                client_ca_secret = self._secret(
+                    f"{name}-client-ca", f"{gateway_name}-client-ca", namespace,
+                    {"ca.crt": ca}, after, secret_type="Opaque",
+                )  # fmt: skip
+                secrets.append(client_ca_secret)
+            self.gateway = gateway_api_object(
+                f"{name}-gateway",
+                "Gateway",
+                gateway_name,
+                namespace,
+                _kubernetes_gateway(certs, gateway_name, args, mutual[0].mode if mutual else None),
+                parent=self,
+                depends_on=[*secrets, *after],
+            )
+            if args.get("https_redirect", True):
+                redirect = {
+                    "type": "RequestRedirect",
+                    "requestRedirect": {"scheme": "https", "statusCode": 301},
+                }
+                parent = {"name": gateway_name, "sectionName": "http"}
+                gateway_api_object(
+                    f"{name}-https-redirect",
+                    "HTTPRoute",
+                    f"{gateway_name}-https-redirect",
+                    namespace,
+                    {"parentRefs": [parent], "rules": [{"filters": [redirect]}]},
+                    parent=self,
+                    depends_on=[self.gateway],
+                )
+        else:
+            spec = pulumi.Output.from_input(args["selector"]).apply(
+                lambda selector: {"selector": dict(sorted(selector.items())), "servers": servers}
+            )
+            self.gateway = istio_object(
+                f"{name}-gateway",
+                "Gateway",
+                gateway_name,
+                namespace,
+                spec,
+                parent=self,
+                depends_on=[*secrets, *after],
+            )
 
         client_cert: pulumi.Input[str] = ""
         client_key: pulumi.Input[str] = ""
@@ -526,6 +623,8 @@ class HttpsGateway(pulumi.ComponentResource):
             self.ca_cert_pem,
             namespace,
             args,
+            # The Service to ask for the load balancer's address carries the pods' labels.
+            self.workload.selector if self.workload else args["selector"],
             first.mode,
             self.client_cert_pem,
             # Only a mutual host's command holds the key, and only then is it a secret.
@@ -592,6 +691,79 @@ class HttpsGateway(pulumi.ComponentResource):
         return {"port": port, "hosts": list(cert.hosts), "tls": tls}
 
 
+@dataclass(frozen=True)
+class GatewayWorkload:
+    """The workload istiod deploys for a Gateway API Gateway (class ``istio``)."""
+
+    namespace: str
+    selector: dict[str, str]
+    service_account: str
+    principal: str
+
+
+def gateway_api_workload(name: str, namespace: str, trust_domain: str) -> GatewayWorkload:
+    """istiod names the Deployment, Service and service account ``<gateway>-istio`` and
+    labels the pods with the Gateway's name."""
+    account = f"{name}-istio"
+    return GatewayWorkload(
+        namespace=namespace,
+        selector={"gateway.networking.k8s.io/gateway-name": name},
+        service_account=account,
+        principal=principal_of(namespace, account, trust_domain),
+    )
+
+
+def _kubernetes_gateway(
+    certs: Sequence[_Cert], gateway_name: str, args: HttpsGatewayArgs, mutual_mode: str | None
+) -> dict[str, Any]:
+    """The Gateway API Gateway: an HTTPS listener per host on 443, each with its
+    certificate's Secret, and an HTTP listener on 80 for the redirect."""
+    listeners: list[dict[str, Any]] = []
+    if args.get("https_redirect", True):
+        listeners.append({"name": "http", "port": 80, "protocol": "HTTP"})
+    options = (
+        {"gateway.istio.io/tls-cipher-suites": ",".join(args["cipher_suites"])}
+        if "cipher_suites" in args
+        else {}
+    )
+    for cert in certs:
+        credential = cert.existing_secret or f"{gateway_name}-{cert.key}-tls"
+        for host in cert.hosts:
+            tls: dict[str, Any] = {
+                "mode": "Terminate",
+                "certificateRefs": [{"group": "", "kind": "Secret", "name": credential}],
+            }
+            if options:
+                tls["options"] = options
+            listeners.append(
+                {
+                    "name": f"https-{host_key(host)}",
+                    "port": 443,
+                    "protocol": "HTTPS",
+                    "hostname": host,
+                    "tls": tls,
+                }
+            )
+    spec: dict[str, Any] = {"gatewayClassName": "istio", "listeners": listeners}
+    if mutual_mode is not None:
+        # Client certificates are validated per port: one CA for every listener on 443.
+        spec["tls"] = {
+            "frontend": {
+                "default": {
+                    "validation": {
+                        "caCertificateRefs": [
+                            {"group": "", "kind": "Secret", "name": f"{gateway_name}-client-ca"}
+                        ],
+                        "mode": "AllowInsecureFallback"
+                        if mutual_mode == "OPTIONAL_MUTUAL"
+                        else "AllowValidOnly",
+                    }
+                }
+            }
+        }
+    return spec
+
+
 def _ca_bundle(issuer: pki.IssuerArgs | None) -> pulumi.Output[str]:
     """The CA file for client verification: the intermediates (if any) and the root."""
     assert issuer is not None
@@ -611,6 +783,7 @@ def _smoke_test(
     ca_cert_pem: pulumi.Output[str],
     namespace: pulumi.Input[str],
     args: HttpsGatewayArgs,
+    service_labels: pulumi.Input[Mapping[str, str]],
     mode: str,
     client_cert_pem: pulumi.Output[str],
     client_key_pem: pulumi.Input[str],
@@ -621,7 +794,7 @@ def _smoke_test(
     and key) to a private temporary directory, uses them, and removes them on exit. With the
     client key inside, the command is a secret.
     """
-    selector = pulumi.Output.from_input(args["selector"])
+    selector = pulumi.Output.from_input(service_labels)
     local = args.get("local_ingress")
 
     def command(values: list[Any]) -> str:

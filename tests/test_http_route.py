@@ -110,6 +110,7 @@ def test_filters_matches_and_gateway_parents(mesh_session: MockSession) -> None:
             "kind": "Gateway",
             "namespace": "edge",
             "name": "web",
+            "port": 443,  # the HTTPS listeners, not the redirecting HTTP one
         }
     ]
     assert gateway_route["hostnames"] == ["httpbin.example.com"]

@@ -55,8 +55,12 @@ def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]
     their secrets.
 
     A ``credentialName`` is looked up where Istio looks: in the gateway's namespace. A missing
-    secret raises ``LookupError``, as the gateway would serve nothing for it.
+    secret raises ``LookupError``, as the gateway would serve nothing for it. A Gateway API
+    ``Gateway`` is read the same way: its HTTPS listeners, their ``certificateRefs``, and the
+    client-certificate validation of ``spec.tls.frontend``.
     """
+    if (gateway.api_version or "").startswith("gateway.networking.k8s.io/"):
+        return _gateway_api_listeners(recording, gateway)
     namespace = gateway.namespace
     found = []
     for server in gateway.spec.get("servers", []):
@@ -81,6 +85,55 @@ def listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]
                 private_key_pem=data["tls.key"],
                 ca_pem=ca,
                 subject_alt_names=tuple(tls.get("subjectAltNames", [])),
+            )
+        )
+    return found
+
+
+def _gateway_api_listeners(recording: Recording, gateway: RecordedResource) -> list[Listener]:
+    """The HTTPS listeners of a Gateway API Gateway, as Istio serves them."""
+    namespace = gateway.namespace
+    spec = gateway.spec
+
+    def secret(ref: dict[str, Any]) -> dict[str, str]:
+        where = ref.get("namespace") or namespace
+        kind = ref.get("kind", "Secret")
+        return secret_data(recording.one(kind=kind, object_name=ref["name"], namespace=where))
+
+    frontend = (spec.get("tls") or {}).get("frontend") or {}
+    found = []
+    for listener in spec.get("listeners", []):
+        tls = listener.get("tls") or {}
+        if listener.get("protocol") != "HTTPS" or tls.get("mode", "Terminate") != "Terminate":
+            continue
+        port_config = next(
+            (
+                p.get("tls")
+                for p in frontend.get("perPort", [])
+                if p.get("port") == listener["port"]
+            ),
+            frontend.get("default"),
+        )
+        validation = (port_config or {}).get("validation")
+        mode, ca = "SIMPLE", None
+        if validation:
+            # Istio: AllowValidOnly is MUTUAL; AllowInsecureFallback is OPTIONAL_MUTUAL.
+            fallback = validation.get("mode") == "AllowInsecureFallback"
+            mode = "OPTIONAL_MUTUAL" if fallback else "MUTUAL"
+            (ca_ref,) = validation["caCertificateRefs"]  # Istio takes exactly one
+            data = secret(ca_ref)
+            ca = data.get("ca.crt") or data.get("cacert")
+        data = secret(tls["certificateRefs"][0])
+        suites = (tls.get("options") or {}).get("gateway.istio.io/tls-cipher-suites", "")
+        found.append(
+            Listener(
+                hosts=(listener.get("hostname", "*"),),
+                mode=mode,
+                min_version="TLSV1_2",
+                cipher_suites=tuple(s for s in suites.split(",") if s),
+                cert_chain_pem=data["tls.crt"],
+                private_key_pem=data["tls.key"],
+                ca_pem=ca,
             )
         )
     return found
