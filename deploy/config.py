@@ -98,7 +98,18 @@ SECTIONS: dict[str, Section] = {
     "pki": Section(CertificateAuthorityArgs),
     "gateway": Section(
         HttpsGatewayArgs,
-        frozenset({"gateway_namespace", "selector", "issuer", "local_ingress", "depends_on"}),
+        frozenset(
+            {
+                "gateway_namespace",
+                "selector",
+                "api",
+                "service",
+                "trust_domain",
+                "issuer",
+                "local_ingress",
+                "depends_on",
+            }
+        ),
     ),
     "app": Section(
         MeshNamespaceArgs, frozenset({"mode", "revision", "system_namespace", "depends_on"})
@@ -278,7 +289,7 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
     return ClusterConfig(type="existing", kind={}, existing=checked_existing)
 
 
-def canary_args(canary: DemoCanaryArgs, namespace: str) -> CanaryRouteArgs:
+def canary_args(canary: DemoCanaryArgs, namespace: str, api: str = "istio") -> CanaryRouteArgs:
     """The demo app's CanaryRoute from ``mesh-https:canary``.
 
     The default header route (``x-canary: always`` → ``v2``) applies only while ``v2`` is a
@@ -289,6 +300,7 @@ def canary_args(canary: DemoCanaryArgs, namespace: str) -> CanaryRouteArgs:
         "host": "helloworld",
         "namespace": namespace,
         "port": 5000,
+        **({"api": "gateway-api"} if api == "gateway-api" else {}),  # type: ignore[typeddict-item]
         "subsets": [
             {"name": name, "labels": {"version": name}, "weight": weight}
             for name, weight in weights.items()
@@ -344,12 +356,14 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     selector, _, _ = gateway_identity(
         main_gateway["name"], gateway_namespace, main_gateway["values"]
     )
-    checked(
-        "gateway",
-        lambda: validate_gateway_args(
-            _args(gateway_raw, gateway_namespace=gateway_namespace, selector=selector)
-        ),
-    )
+    api = istio.get("api", "istio")
+    supplied_gateway: dict[str, Any] = {"gateway_namespace": gateway_namespace}
+    if api == "gateway-api":
+        # The Gateway is its own workload: istiod deploys it, with the cluster's Service.
+        supplied_gateway.update(api=api, service=cluster.gateway_service())
+    else:
+        supplied_gateway["selector"] = selector
+    checked("gateway", lambda: validate_gateway_args(_args(gateway_raw, **supplied_gateway)))
     app_raw = read_section(config, "app")
     app_raw.setdefault("namespace", "demo")
     mode = istio.get("mode", "sidecar")
@@ -360,7 +374,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
             "app", _args(app_raw, mode=mode, system_namespace=system_namespace)
         ),
     )
-    canary = canary_args(_args(read_section(config, "canary")), app_raw["namespace"])
+    canary = canary_args(_args(read_section(config, "canary")), app_raw["namespace"], api)
     hosts = list(gateway_raw["hosts"])
     gateways = [{"ref": f"{gateway_namespace}/edge", "hosts": hosts}]
     try:
@@ -413,6 +427,8 @@ def _istio_args(raw: Mapping[str, Any], service: GatewayServiceArgs) -> Any:
     """The istio section with the cluster's gateway Service: on the one gateway, or on the
     first of ``gateways`` (the one the cluster's ports reach) unless it names its own."""
     if not isinstance(raw.get("gateways"), list) or not raw["gateways"]:
+        if raw.get("api") == "gateway-api":
+            return _args(raw)  # no gateway chart: each Gateway is deployed by istiod
         return _args(raw, gateway_service=service)
     first, *rest = raw["gateways"]
     if isinstance(first, Mapping):

@@ -62,10 +62,16 @@ def main() -> None:
     gateway_args: HttpsGatewayArgs = {
         **config.gateway,
         "gateway_namespace": istio.info.gateway_namespace,
-        "selector": istio.gateway_selector,
         "issuer": pki.issuer(),
         "depends_on": istio.ready,
     }
+    if istio.info.api == "gateway-api":
+        # A Gateway API Gateway is its own workload; istiod deploys it with this Service.
+        gateway_args["api"] = "gateway-api"
+        gateway_args["service"] = cluster.gateway_service()
+        gateway_args["trust_domain"] = istio.info.trust_domain
+    else:
+        gateway_args["selector"] = istio.gateway_selector
     if cluster.local_ingress:
         gateway_args["local_ingress"] = cluster.local_ingress
     gateway = HttpsGateway("edge", gateway_args, opts=on_cluster)
@@ -101,7 +107,9 @@ def main() -> None:
             "system_namespace": istio.info.system_namespace,
             "data_plane_mode": istio.info.mode,
             "namespaces": [config.canary["namespace"]],
-            "gateway_principal": istio.info.gateway_principal,
+            "gateway_principal": (
+                gateway.workload.principal if gateway.workload else istio.info.gateway_principal
+            ),
             # Admitted to the workloads the route reaches, not to the whole namespace.
             "gateway_targets": route.gateway_targets,
             "waypoints": waypoints,
@@ -119,8 +127,12 @@ def main() -> None:
     pulumi.export("istioRevisionTags", istio.revision_tags)
     pulumi.export("istioMode", istio.mode)
     pulumi.export("gatewayNamespace", istio.gateway_namespace)
-    pulumi.export("gatewaySelector", istio.gateway_selector)
-    pulumi.export("gatewayPrincipal", istio.gateway_principal)
+    if gateway.workload is not None:  # the Gateway API: istiod's workload for the Gateway
+        pulumi.export("gatewaySelector", gateway.workload.selector)
+        pulumi.export("gatewayPrincipal", gateway.workload.principal)
+    else:
+        pulumi.export("gatewaySelector", istio.gateway_selector)
+        pulumi.export("gatewayPrincipal", istio.gateway_principal)
     pulumi.export("gatewayRef", gateway.gateway_ref)
     pulumi.export("hosts", gateway.hosts)
     pulumi.export("tlsSecrets", gateway.secret_names)

@@ -46,20 +46,24 @@ def gateway_api_object(
     spec: pulumi.Input[Mapping[str, Any]],
     *,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.apiextensions.CustomResource:
     """A Gateway API object of ``kind`` with an explicit name, namespace and the managed
-    labels (and ``labels``)."""
+    labels (and ``labels``, and ``annotations``)."""
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {**MANAGED_LABELS, **dict(labels or {})},
+    }
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=GATEWAY_API_KINDS[kind],
         kind=kind,
-        metadata={
-            "name": name,
-            "namespace": namespace,
-            "labels": {**MANAGED_LABELS, **dict(labels or {})},
-        },
+        metadata=metadata,
         spec=spec,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

@@ -18,7 +18,7 @@ from mesh_https import contract, pki
 from mesh_https import validation as v
 from mesh_https._values import known
 from mesh_https.canary_route import GatewayRouteArgs
-from mesh_https.cluster import LocalIngress
+from mesh_https.cluster import GatewayServiceArgs, LocalIngress
 from mesh_https.constraints import (
     DnsLabel,
     DnsSubdomain,
@@ -114,6 +114,10 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     """``istio`` (default): an Istio Gateway bound to the workload ``selector`` picks.
     ``gateway-api``: a Kubernetes Gateway (``gatewayClassName: istio``) that istiod deploys
     a workload for, ``<name>-istio``, in ``gateway_namespace``."""
+    service: GatewayServiceArgs
+    """With ``api="gateway-api"``: the deployed workload's Service, from
+    ``cluster.gateway_service()``: ``LoadBalancer`` (default; its annotations go on the
+    Service), ``NodePort`` with fixed node ports (kind), or ``ClusterIP``."""
     trust_domain: Annotated[DnsSubdomain, Plain("istio.info.trust_domain")]
     """With ``api="gateway-api"``: the mesh trust domain, for the deployed workload's
     principal (:attr:`HttpsGateway.workload`). Default ``cluster.local``."""
@@ -246,6 +250,11 @@ def _check_gateway_api(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> None:
     c = COMPONENT
     if "selector" in args:
         v.fail(c, "selector", "is not used with api='gateway-api': the Gateway is its workload")
+    service = args.get("service", {})
+    if service.get("type") == "NodePort" and "node_ports" not in service:
+        v.fail(c, "service.node_ports", "is missing; a NodePort gateway needs them")
+    if "node_ports" in service and service.get("type") != "NodePort":
+        v.fail(c, "service.node_ports", "is only used with type 'NodePort'")
     for i, cert in enumerate(certs):
         if cert.mode == "PASSTHROUGH":
             where = f"certificates[{i}].mode" if "certificates" in args else "mode"
@@ -388,8 +397,10 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
         _check_gateway_api(args, certs)
     elif "selector" not in args:
         v.fail(c, "selector", "is missing; the Istio Gateway binds the workload it selects")
-    elif "trust_domain" in args:
-        v.fail(c, "trust_domain", "is only used with api='gateway-api'")
+    else:
+        for gateway_api_only in ("trust_domain", "service"):
+            if gateway_api_only in args:
+                v.fail(c, gateway_api_only, "is only used with api='gateway-api'")
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
     if "gateway_name" not in args:
@@ -468,7 +479,7 @@ class HttpsGateway(pulumi.ComponentResource):
                 ).issuer()
             gateway_client_ca = _ca_bundle(client_issuer)
 
-        secrets: list[k8s.core.v1.Secret] = []
+        secrets: list[pulumi.Resource] = []
         secret_names: list[str] = []
         expiry: dict[str, pulumi.Output[str]] = {}
         servers: list[dict[str, Any]] = []
@@ -546,12 +557,44 @@ class HttpsGateway(pulumi.ComponentResource):
                     {"ca.crt": ca}, after, secret_type="Opaque",
                 )  # fmt: skip
                 secrets.append(client_ca_secret)
+            gateway_spec = _kubernetes_gateway(
+                certs, gateway_name, args, mutual[0].mode if mutual else None
+            )
+            service = args.get("service", {})
+            options = _service_options(service)
+            if options is not None:
+                # Fixed node ports: a Service overlay istiod merges into the Service it
+                # generates (by port), named by the Gateway's parametersRef.
+                secrets.append(
+                    k8s.core.v1.ConfigMap(
+                        f"{name}-options",
+                        metadata={
+                            "name": f"{gateway_name}-options",
+                            "namespace": namespace,
+                            "labels": dict(MANAGED_LABELS),
+                        },
+                        data={"service": options},
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                    )
+                )
+                gateway_spec["infrastructure"] = {
+                    "parametersRef": {
+                        "group": "",
+                        "kind": "ConfigMap",
+                        "name": f"{gateway_name}-options",
+                    }
+                }
+            if service.get("annotations"):
+                gateway_spec.setdefault("infrastructure", {})["annotations"] = dict(
+                    sorted(service["annotations"].items())
+                )
             self.gateway = gateway_api_object(
                 f"{name}-gateway",
                 "Gateway",
                 gateway_name,
                 namespace,
-                _kubernetes_gateway(certs, gateway_name, args, mutual[0].mode if mutual else None),
+                gateway_spec,
+                annotations={SERVICE_TYPE_ANNOTATION: service.get("type", "LoadBalancer")},
                 parent=self,
                 depends_on=[*secrets, *after],
             )
@@ -710,6 +753,23 @@ def gateway_api_workload(name: str, namespace: str, trust_domain: str) -> Gatewa
         selector={"gateway.networking.k8s.io/gateway-name": name},
         service_account=account,
         principal=principal_of(namespace, account, trust_domain),
+    )
+
+
+SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type"
+"""The Gateway annotation istiod reads for the type of the Service it deploys."""
+
+
+def _service_options(service: GatewayServiceArgs) -> str | None:
+    """The ``service`` overlay for fixed node ports (YAML), or ``None`` when none are set."""
+    if service.get("type") != "NodePort" or "node_ports" not in service:
+        return None
+    ports = service["node_ports"]
+    return (
+        "spec:\n"
+        "  ports:\n"
+        f"  - port: 80\n    nodePort: {ports['http']}\n"
+        f"  - port: 443\n    nodePort: {ports['https']}\n"
     )
 
 

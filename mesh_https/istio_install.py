@@ -142,6 +142,10 @@ class IstioInstallArgs(TypedDict, total=False):
     ``docker.io/istio``; a mirror such as ``registry.example.com/istio`` for air-gapped use."""
     mode: Literal["sidecar", "ambient"]
     """Data-plane mode. ``sidecar`` (default) or ``ambient`` (adds cni and ztunnel)."""
+    api: Literal["istio", "gateway-api"]
+    """The install's default routing API, for ``HttpsGateway`` and ``CanaryRoute`` to take
+    from ``info.api``: ``istio`` (default) or ``gateway-api``, which also installs the
+    Gateway API CRDs unless ``gateway_api_crds`` says otherwise."""
     revision: DnsLabel
     """One control-plane revision (``istiod-<revision>``). Default: none. For several
     revisions side by side, use ``revisions`` instead."""
@@ -233,8 +237,13 @@ class IstioInfo:
     """The revision that ``revision`` resolves to: put it in a workload's pod-template
     annotation and the workload restarts when its tag moves to another revision."""
     trust_domain: str = "cluster.local"
+    api: Literal["istio", "gateway-api"] = "istio"
+    """The routing API the install's components default to (``IstioInstall``'s ``api``)."""
     gateways: tuple[GatewayInfo, ...] = ()
-    """Every gateway workload, the first being the one of the ``gateway_*`` fields."""
+    """Every gateway workload, the first being the one of the ``gateway_*`` fields. Empty
+    with ``api="gateway-api"`` (and no ``gateways``): each Gateway API Gateway is its own
+    workload, and ``HttpsGateway.workload`` gives its identity; the ``gateway_*`` fields are
+    then empty but for the namespace."""
 
     def gateway(self, name: str) -> GatewayInfo:
         """The gateway workload whose release is ``name``; ``KeyError`` names the others."""
@@ -395,6 +404,16 @@ def _check_service(field_name: str, service: GatewayServiceArgs) -> None:
 
 def _check_gateways(args: IstioInstallArgs) -> None:
     c = COMPONENT
+    if args.get("api", "istio") == "gateway-api" and "gateways" not in args:
+        for chart_only in ("gateway_release_name", "gateway_service", "gateway_values"):
+            if chart_only in args:
+                v.fail(
+                    c,
+                    chart_only,
+                    "configures the gateway chart, which api='gateway-api' does not install "
+                    "(istiod deploys each Gateway); list `gateways` to install it as well",
+                )
+        return
     if "gateways" not in args:
         _check_release_name(
             "gateway_release_name", args.get("gateway_release_name", "istio-ingress")
@@ -530,14 +549,21 @@ class IstioInstall(pulumi.ComponentResource):
         ambient_ns = args.get("ambient_namespace", system_ns)
         trust_domain = args.get("trust_domain", "cluster.local")
         hub = args.get("image_hub", ISTIO_IMAGE_HUB)
-        workloads = gateways_of(args)
+        # With the Gateway API as the default, each Gateway is its own workload (istiod
+        # deploys it): no gateway chart, unless `gateways` asks for one all the same.
+        helm_gateways = args.get("api", "istio") == "istio" or "gateways" in args
+        workloads = gateways_of(args) if helm_gateways else []
         gateways = tuple(
             GatewayInfo(g["name"], g["namespace"], *gateway_identity(
                 g["name"], g["namespace"], g["values"], trust_domain
             ))
             for g in workloads
         )  # fmt: skip
-        main = gateways[0]
+        main = (
+            gateways[0]
+            if gateways
+            else GatewayInfo("", args.get("gateway_namespace", "istio-ingress"), {}, "", "")
+        )
         gateway_ns = main.namespace
         self._repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
         self._auth = dict(args.get("chart_repository_auth", {}))
@@ -583,7 +609,7 @@ class IstioInstall(pulumi.ComponentResource):
         istiod_after: list[pulumi.Resource] = [self.base]
         crds = args.get("gateway_api_crds", {})
         self.gateway_api_crds: pulumi.Resource | None = None
-        if crds.get("install", mode == "ambient"):
+        if crds.get("install", mode == "ambient" or args.get("api") == "gateway-api"):
             # retain_on_delete reaches every CRD in the file: destroying the stack must not
             # delete every Gateway API object in the cluster with its CRD.
             self.gateway_api_crds = k8s.yaml.v2.ConfigFile(
@@ -710,7 +736,7 @@ class IstioInstall(pulumi.ComponentResource):
                 deep_merge(ours, workload["values"]),
                 [*gateway_after, *in_namespace(workload["namespace"])],
             )  # fmt: skip
-        self.gateway = self.gateways[main.name]
+        self.gateway: k8s.helm.v3.Release | None = self.gateways.get(main.name)
 
         self.info = IstioInfo(
             mode=mode,
@@ -725,6 +751,7 @@ class IstioInstall(pulumi.ComponentResource):
             tags=dict(sorted(plane.tags.items())),
             control_plane_revision=plane.resolved,
             trust_domain=trust_domain,
+            api=args.get("api", "istio"),
             gateways=gateways,
         )
         self.system_namespace = pulumi.Output.from_input(system_ns)

@@ -157,3 +157,33 @@ def test_what_a_gateway_api_gateway_cannot_do_is_refused(
 ) -> None:
     args = {**BASE, **extra}
     assert_refused(mesh_session, lambda: HttpsGateway("web", args), "HttpsGateway", field, words)
+
+
+def test_on_kind_the_deployed_service_keeps_fixed_node_ports(mesh_session: MockSession) -> None:
+    service = {"type": "NodePort", "node_ports": {"http": 30080, "https": 30443}}
+    HttpsGateway("web", {**BASE, "hosts": ["a.example.com"], "service": service})
+    rec = mesh_session.settle()
+    gateway = kube_gateway(rec).manifest()
+    assert gateway["metadata"]["annotations"] == {"networking.istio.io/service-type": "NodePort"}
+    assert gateway["spec"]["infrastructure"] == {
+        "parametersRef": {"group": "", "kind": "ConfigMap", "name": "web-options"}
+    }
+    options = rec.one(kind="ConfigMap", object_name="web-options")
+    assert options.namespace == "edge", "istiod reads it from the Gateway's namespace"
+    import yaml
+
+    overlay = yaml.safe_load(options.inputs["data"]["service"])
+    # Merged by port into the Service istiod generates from the listeners.
+    assert overlay == {
+        "spec": {"ports": [{"port": 80, "nodePort": 30080}, {"port": 443, "nodePort": 30443}]}
+    }
+    assert rec.depends_on(rec.one(kind="Gateway", object_name="web"), options)
+
+
+def test_a_load_balancer_gets_its_annotations(mesh_session: MockSession) -> None:
+    service = {"type": "LoadBalancer", "annotations": {"lb.example/internal": "true"}}
+    HttpsGateway("web", {**BASE, "hosts": ["a.example.com"], "service": service})
+    rec = mesh_session.settle()
+    spec = kube_gateway(rec).manifest()["spec"]
+    assert spec["infrastructure"] == {"annotations": {"lb.example/internal": "true"}}
+    assert rec.kinds("ConfigMap") == []

@@ -130,6 +130,47 @@ def kitchen_sink() -> list[dict[str, Any]]:
                 ],
             },
         )
+        m.HttpsGateway(
+            "kube",
+            {
+                "api": "gateway-api",
+                "gateway_namespace": "edge",
+                "hosts": ["k.example.com"],
+                "mode": "OPTIONAL_MUTUAL",
+                "cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"],
+                "service": {
+                    "type": "NodePort",
+                    "node_ports": {"http": 30080, "https": 30443},
+                    "annotations": {"a": "b"},
+                },
+            },
+        )
+        m.Waypoint("waypoint", {"namespace": "shop", "traffic": "all", "revision": "stable"})
+        m.CanaryRoute(
+            "kube-route",
+            {
+                "api": "gateway-api",
+                "host": "ratings",
+                "namespace": "shop",
+                "port": 9080,
+                "target_port": 8080,
+                "subsets": [
+                    {"name": "v1", "labels": {"version": "v1"}, "weight": 100},
+                    {"name": "v2", "labels": {"version": "v2"}},
+                ],
+                "gateways": [{"ref": "edge/kube", "hosts": ["k.example.com"]}],
+                "external_hosts": ["k.example.com"],
+                "routes": [
+                    {"name": "v2", "subset": "v2", "query_params": {"v": {"regex": "^2$"}}},
+                    {
+                        "name": "x",
+                        "path": {"prefix": "/x"},
+                        "destination": {"host": "x.other.svc.cluster.local"},
+                    },
+                ],
+                "timeout": "3s",
+            },
+        )
         m.MeshNamespace("shop", {"scope_sidecar": True, "extra_egress_hosts": ["x/y.example.com"]})
         m.CanaryRoute(
             "reviews",
@@ -243,7 +284,8 @@ def test_every_object_passes_the_third_party_schemas(tmp_path: Path) -> None:
     assert failures == []
     emitted = {
         "Gateway", "VirtualService", "DestinationRule", "Sidecar", "PeerAuthentication",
-        "AuthorizationPolicy", "Namespace", "Secret", "Service", "Deployment",
+        "AuthorizationPolicy", "Namespace", "Secret", "Service", "Deployment", "HTTPRoute",
+        "ReferenceGrant", "ConfigMap",
     }  # fmt: skip
     assert emitted <= kinds, f"not covered: {emitted - kinds}"
 
