@@ -58,8 +58,12 @@ def test_every_kubernetes_resource_uses_the_explicit_provider(stack: str, tmp_pa
 def test_ambient_stack_installs_cni_and_ztunnel() -> None:
     rec, exports = run_stack("ambient")
     charts = [r.inputs["chart"] for r in rec.find("kubernetes:helm.sh/v3:Release")]
-    assert charts == ["base", "istiod", "cni", "ztunnel", "gateway"]
+    # The ambient stack uses the Gateway API: istiod deploys the ingress, no gateway chart.
+    assert charts == ["base", "istiod", "cni", "ztunnel"]
     assert exports["istioMode"] == "ambient"
+    assert rec.one(kind="HTTPRoute", object_name="app-mesh").manifest()["spec"]["parentRefs"] == [
+        {"group": "", "kind": "Service", "name": "helloworld", "port": 5000}
+    ]
 
 
 def test_staging_stack_uses_a_load_balancer(tmp_path: Path) -> None:
