@@ -1,4 +1,5 @@
-"""The real thing: the dev stack on a kind cluster, through the Automation API.
+"""The real thing: the kind stacks (dev, gateway-api, ambient) on a kind cluster, through the
+Automation API.
 
 Runs only where docker (with a running engine), kind, kubectl and the pulumi CLI exist;
 elsewhere it is skipped and the reason names what is missing. It checks the install, then the
@@ -67,15 +68,18 @@ def kubectl(kubeconfig: Path, *args: str, timeout: int = 60) -> subprocess.Compl
     )
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The dev stack's config on a fresh kind cluster, up; destroyed afterwards."""
+@pytest.fixture(scope="module", params=["dev", "gateway-api", "ambient"])
+def deployed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """A kind stack's config (the Istio APIs, the Gateway API, ambient with a waypoint) on a
+    fresh kind cluster, up; destroyed afterwards. One at a time, on the same host ports."""
     from pulumi import automation as auto
 
     suffix = uuid.uuid4().hex[:6]
     stack_name = f"e2e-{suffix}"
     state = tmp_path_factory.mktemp("state")
-    config = yaml.safe_load((ROOT / "stacks/Pulumi.dev.yaml").read_text())
+    config = yaml.safe_load((ROOT / f"stacks/Pulumi.{request.param}.yaml").read_text())
     cluster = config["config"]["mesh-https:cluster"]
     cluster["clusterName"] = f"mesh-https-e2e-{suffix}"
     cluster["hostPorts"] = {"http": 18080, "https": 18443}
@@ -129,12 +133,13 @@ def test_istiod_and_gateway_become_ready(deployed: dict[str, Any]) -> None:
         deadline,
     )
     service = kubectl(kubeconfig, "get", "svc", "-n", "istio-ingress", "-o", "json")
+    # By port, not name: istiod names a Gateway API Service's ports after the listeners.
     ports = {
-        p["name"]: p.get("nodePort")
+        p["port"]: p.get("nodePort")
         for item in json.loads(service.stdout)["items"]
         for p in item["spec"]["ports"]
     }
-    assert ports["https"] == deployed["cluster"]["nodePorts"]["https"]
+    assert ports[443] == deployed["cluster"]["nodePorts"]["https"]
 
 
 def https_get(host: str, port: int, ca_pem: str, sni: str | None = None) -> tuple[int, bytes]:
