@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh_https.istio_objects import MANAGED_LABELS
+from mesh_https.istio_objects import custom_object
 
 GATEWAY_API_VERSION = "v1.6.0"
 """The Gateway API release Istio 1.31 is built and tested against (its ``go.mod``)."""
@@ -52,18 +52,7 @@ def gateway_api_object(
 ) -> k8s.apiextensions.CustomResource:
     """A Gateway API object of ``kind`` with an explicit name, namespace and the managed
     labels (and ``labels``, and ``annotations``)."""
-    metadata: dict[str, Any] = {
-        "name": name,
-        "namespace": namespace,
-        "labels": {**MANAGED_LABELS, **dict(labels or {})},
-    }
-    if annotations:
-        metadata["annotations"] = dict(sorted(annotations.items()))
-    return k8s.apiextensions.CustomResource(
-        resource_name,
-        api_version=GATEWAY_API_KINDS[kind],
-        kind=kind,
-        metadata=metadata,
-        spec=spec,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
-    )
+    return custom_object(
+        resource_name, GATEWAY_API_KINDS[kind], kind, name, namespace, spec,
+        labels=labels, annotations=annotations, parent=parent, depends_on=depends_on,
+    )  # fmt: skip

@@ -35,11 +35,39 @@ def istio_object(
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.apiextensions.CustomResource:
     """An Istio object of ``kind`` with an explicit name, namespace and the managed labels."""
+    return custom_object(
+        resource_name, ISTIO_KINDS[kind], kind, name, namespace, spec,
+        parent=parent, depends_on=depends_on,
+    )  # fmt: skip
+
+
+def custom_object(
+    resource_name: str,
+    api_version: str,
+    kind: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    spec: pulumi.Input[Mapping[str, Any]],
+    *,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> k8s.apiextensions.CustomResource:
+    """A namespaced custom resource with the managed labels (and ``labels``, and
+    ``annotations``): every CRD-backed object the package emits is made here."""
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {**MANAGED_LABELS, **dict(labels or {})},
+    }
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
     return k8s.apiextensions.CustomResource(
         resource_name,
-        api_version=ISTIO_KINDS[kind],
+        api_version=api_version,
         kind=kind,
-        metadata={"name": name, "namespace": namespace, "labels": dict(MANAGED_LABELS)},
+        metadata=metadata,
         spec=spec,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )
