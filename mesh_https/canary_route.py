@@ -843,7 +843,10 @@ class CanaryRoute(pulumi.ComponentResource):
     """``<namespace>/<name>`` of the DestinationRule; ``""`` when none is made (no subsets
     and no traffic policy)."""
     virtual_service_name: pulumi.Output[str]
-    """``<namespace>/<name>`` of the VirtualService."""
+    """``<namespace>/<name>`` of the VirtualService; ``""`` with ``api="gateway-api"``."""
+    http_route_names: pulumi.Output[list[str]]
+    """With ``api="gateway-api"``: ``<namespace>/<name>`` of each HTTPRoute (the mesh's,
+    ``<name>-mesh``, and the gateways', ``<name>``); empty otherwise."""
     host: pulumi.Output[str]
     """The service FQDN both objects are for."""
     route_table: pulumi.Output[list[dict[str, Any]]]
@@ -873,12 +876,16 @@ class CanaryRoute(pulumi.ComponentResource):
             self._gateway_api(name, object_name, refs, args, after)
         else:
             self._istio(name, object_name, host, refs, args, after)
-        qualified = f"{namespace}/{object_name}"
-        self.virtual_service_name = known(qualified)
+        qualified = known(f"{namespace}/{object_name}")
+        empty = known("")
         # The objects share one name: one Output serves both.
-        self.destination_rule_name = (
-            self.virtual_service_name if self.destination_rule else known("")
-        )
+        self.virtual_service_name = qualified if self.virtual_service else empty
+        self.destination_rule_name = qualified if self.destination_rule else empty
+        route_names = []
+        if args.get("api", "istio") == "gateway-api":
+            route_names = [f"{namespace}/{object_name}-mesh"] if args.get("mesh", True) else []
+            route_names += [f"{namespace}/{object_name}"] if refs else []
+        self.http_route_names = known(route_names)
         self.host = known(host)
         self.route_table = known(route_table(args))
         self.gateway_targets = gateway_targets(args, object_name, refs) if refs else []
@@ -888,6 +895,7 @@ class CanaryRoute(pulumi.ComponentResource):
                 "virtual_service_name": self.virtual_service_name,
                 "host": self.host,
                 "route_table": self.route_table,
+                "http_route_names": self.http_route_names,
             }
         )
 

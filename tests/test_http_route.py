@@ -233,3 +233,20 @@ def test_target_port_belongs_to_the_gateway_api(mesh_session: MockSession) -> No
     assert_refused(
         mesh_session, lambda: CanaryRoute("r", args), "CanaryRoute", "target_port", "gateway-api"
     )
+
+
+def test_the_route_names_say_which_objects_exist(mesh_session: MockSession) -> None:
+    gateway_api = CanaryRoute(
+        "a",
+        {
+            **REVIEWS,
+            "gateways": [{"ref": "edge/web", "hosts": ["r.example.com"]}],
+            "external_hosts": ["r.example.com"],
+        },
+    )
+    istio = CanaryRoute("b", {**REVIEWS, "api": "istio", "namespace": "other"})
+    assert mesh_session.value(gateway_api.http_route_names) == ["bookinfo/a-mesh", "bookinfo/a"]
+    assert mesh_session.value(gateway_api.virtual_service_name) == ""
+    assert mesh_session.value(gateway_api.destination_rule_name) == ""
+    assert mesh_session.value(istio.http_route_names) == []
+    assert mesh_session.value(istio.virtual_service_name) == "other/b"
