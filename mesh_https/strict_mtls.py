@@ -257,6 +257,18 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
                 "needs `to_workloads`: denying every other caller of a whole namespace would "
                 "refuse the gateway and the mesh alike",
             )
+        if rule.get("only"):
+            applies_to = list(rule.get("to_namespaces", namespaces))
+            behind = [ns for ns in applies_to if ns in waypoints]
+            if behind:
+                v.fail(
+                    c,
+                    f"{field}.only",
+                    f"cannot hold in {behind}, which use a waypoint: traffic through it reaches "
+                    "the workloads with the waypoint's identity, so a DENY for every other "
+                    "caller would refuse it all, and the waypoint takes no selector. Leave out "
+                    "`only` there",
+                )
     targets: set[tuple[str, str]] = set()
     for i, routed in enumerate(args.get("gateway_targets", [])):
         field = f"gateway_targets[{i}]"

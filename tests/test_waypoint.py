@@ -159,6 +159,22 @@ def test_the_waypoint_never_lets_everything_through(mesh_session: MockSession) -
             "allow[0].name",
             "repeats",
         ),
+        (
+            {
+                "data_plane_mode": "ambient",
+                "waypoints": [{"name": "waypoint", "namespace": "shop", "principal": WAYPOINT}],
+                "allow": [
+                    {
+                        "name": "r",
+                        "principals": [FRONTEND],
+                        "to_workloads": {"app": "reviews"},
+                        "only": True,
+                    }
+                ],
+            },
+            "allow[0].only",
+            "waypoint's identity",
+        ),
     ],
 )
 def test_bad_ambient_input(
