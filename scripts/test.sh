@@ -9,7 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-# The Istio CRD schemas the suite validates against come from npm (schemas/package-lock.json).
+# The Istio and Gateway API schemas the suite validates against come from npm
+# (schemas/package-lock.json).
 if ! command -v npm >/dev/null 2>&1; then
   echo "scripts/test.sh: npm is missing; install Node.js 20+ with npm (https://nodejs.org/)" >&2
   exit 1
