@@ -33,6 +33,7 @@ from mesh_https.constraints import (
 from mesh_https.contract import Hint, Rule
 from mesh_https.gateway_api import gateway_api_object
 from mesh_https.identity import principal_of
+from mesh_https.istio_install import GatewayInfo
 from mesh_https.istio_objects import MANAGED_LABELS, istio_object
 
 COMPONENT = "HttpsGateway"
@@ -538,7 +539,7 @@ class HttpsGateway(pulumi.ComponentResource):
             http = {"number": 80, "name": "http", "protocol": "HTTP"}
             servers.insert(0, {"port": http, "hosts": all_hosts, "tls": {"httpsRedirect": True}})
 
-        self.workload: GatewayWorkload | None = None
+        self.workload: GatewayInfo | None = None
         if args.get("api", "istio") == "gateway-api":
             self.workload = gateway_api_workload(
                 gateway_name, namespace, args.get("trust_domain", "cluster.local")
@@ -734,21 +735,13 @@ class HttpsGateway(pulumi.ComponentResource):
         return {"port": port, "hosts": list(cert.hosts), "tls": tls}
 
 
-@dataclass(frozen=True)
-class GatewayWorkload:
-    """The workload istiod deploys for a Gateway API Gateway (class ``istio``)."""
-
-    namespace: str
-    selector: dict[str, str]
-    service_account: str
-    principal: str
-
-
-def gateway_api_workload(name: str, namespace: str, trust_domain: str) -> GatewayWorkload:
-    """istiod names the Deployment, Service and service account ``<gateway>-istio`` and
-    labels the pods with the Gateway's name."""
+def gateway_api_workload(name: str, namespace: str, trust_domain: str) -> GatewayInfo:
+    """The workload istiod deploys for a Gateway API Gateway of class ``istio``: it names the
+    Deployment, Service and service account ``<gateway>-istio`` and labels the pods with the
+    Gateway's name."""
     account = f"{name}-istio"
-    return GatewayWorkload(
+    return GatewayInfo(
+        name=account,
         namespace=namespace,
         selector={"gateway.networking.k8s.io/gateway-name": name},
         service_account=account,

@@ -115,8 +115,9 @@ class GatewayApiCrdsArgs(TypedDict, total=False):
     """The Kubernetes Gateway API CRDs (standard channel), applied before istiod."""
 
     install: bool
-    """Apply them. Default: in ambient mode, whose waypoints are Gateway API Gateways. Leave
-    it off where the cluster manages them (GKE's Gateway API add-on, for one)."""
+    """Apply them. Default: in ambient mode (waypoints are Gateway API Gateways) and with
+    ``api="gateway-api"``. Leave it off where the cluster manages them (GKE's Gateway API
+    add-on, for one)."""
     version: NonEmpty
     """The Gateway API release. Default :data:`mesh_https.gateway_api.GATEWAY_API_VERSION`,
     the one the pinned Istio is built against."""
@@ -200,10 +201,11 @@ class IstioInstallArgs(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class GatewayInfo:
-    """One gateway workload's identity, derived once from its release name and values."""
+    """One gateway workload's identity, derived once: from a ``gateway`` chart release's name
+    and values, or (``HttpsGateway.workload``) from a Gateway API Gateway's name."""
 
     name: str
-    """The Helm release name."""
+    """The workload's name: the Helm release, or ``<gateway>-istio`` that istiod deploys."""
     namespace: str
     """Where the workload runs, and where its Gateways' TLS secrets go."""
     selector: dict[str, str]
