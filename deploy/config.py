@@ -10,8 +10,9 @@ in from other components (namespaces, selectors, principals) are not config keys
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, TypeVar
 
 import pulumi
@@ -31,6 +32,9 @@ from mesh_https.cluster import (
     validate_kind_args,
 )
 from mesh_https.constraints import DnsLabel, Duration, HeaderName, NonNegativeInt
+from mesh_https.eks import EksClusterArgs
+from mesh_https.eks import gateway_annotations as eks_gateway_annotations
+from mesh_https.eks import validate_args as validate_eks_args
 from mesh_https.https_gateway import HttpsGatewayArgs
 from mesh_https.https_gateway import validate_args as validate_gateway_args
 from mesh_https.identity import principal_of
@@ -51,11 +55,13 @@ CLUSTER_NAME = "cluster"
 T = TypeVar("T")
 
 
-class ClusterSectionArgs(KindClusterArgs, ExistingClusterArgs, total=False):
-    """``mesh-https:cluster``: a kind cluster made by the stack, or an existing one."""
+class ClusterSectionArgs(KindClusterArgs, ExistingClusterArgs, EksClusterArgs, total=False):
+    """``mesh-https:cluster``: a kind cluster made by the stack, an EKS cluster made by the
+    stack, or an existing one."""
 
-    type: Literal["kind", "existing"]
-    """``kind`` (default: created by the stack) or ``existing`` (a kubeconfig)."""
+    type: Literal["kind", "existing", "eks"]
+    """``kind`` (default: created by the stack), ``eks`` (created by the stack; the ``aws``
+    extra) or ``existing`` (a kubeconfig)."""
 
 
 class HeaderRouteArgs(TypedDict):
@@ -134,12 +140,12 @@ SECTIONS: dict[str, Section] = {
 """Every config section and the declaration it is read as."""
 
 SECRET_KEYS = {"kubeconfig": "an existing cluster's kubeconfig content (secret)"}
-KIND_ONLY = frozenset(KindClusterArgs.__annotations__) - frozenset(
-    ExistingClusterArgs.__annotations__
-)
-EXISTING_ONLY = frozenset(ExistingClusterArgs.__annotations__) - frozenset(
-    KindClusterArgs.__annotations__
-)
+CLUSTER_FIELDS: dict[str, frozenset[str]] = {
+    "kind": frozenset(KindClusterArgs.__annotations__),
+    "existing": frozenset(ExistingClusterArgs.__annotations__),
+    "eks": frozenset(EksClusterArgs.__annotations__),
+}
+"""The config keys each cluster type reads."""
 
 
 def config_key(section: str, field: str) -> str:
@@ -234,11 +240,14 @@ class ClusterConfig:
     type: str
     kind: KindClusterArgs
     existing: ExistingClusterArgs
+    eks: EksClusterArgs = field(default_factory=lambda: typing.cast(EksClusterArgs, {}))
 
     def gateway_service(self) -> GatewayServiceArgs:
         """The gateway Service this cluster will need (the cluster component agrees)."""
         if self.type == "kind":
             return gateway_service_for(False, self.kind.get("node_ports", DEFAULT_NODE_PORTS))
+        if self.type == "eks":
+            return gateway_service_for(True, None, eks_gateway_annotations(self.eks))
         return gateway_service_for(
             self.existing.get("load_balancer", True),
             self.existing.get("node_ports"),
@@ -266,14 +275,20 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
     """``mesh-https:cluster`` (and the secret ``mesh-https:kubeconfig``), checked."""
     raw = read_section(config, "cluster")
     cluster_type = raw.pop("type", "kind")
-    wrong = EXISTING_ONLY if cluster_type == "kind" else KIND_ONLY
-    for field in sorted(wrong & set(raw)):
+    if cluster_type not in CLUSTER_FIELDS:
         v.fail(
-            SOURCE, config_key("cluster", field), f"does not apply to a {cluster_type!r} cluster"
+            SOURCE,
+            config_key("cluster", "type"),
+            f"is {cluster_type!r}; give one of {sorted(CLUSTER_FIELDS)}",
         )
+    for name in sorted(set(raw) - CLUSTER_FIELDS[cluster_type]):
+        v.fail(SOURCE, config_key("cluster", name), f"does not apply to a {cluster_type!r} cluster")
     if cluster_type == "kind":
         kind = checked("cluster", lambda: validate_kind_args(CLUSTER_NAME, _args(raw)))
         return ClusterConfig(type="kind", kind=kind, existing={})
+    if cluster_type == "eks":
+        eks = checked("cluster", lambda: validate_eks_args(CLUSTER_NAME, _args(raw)))
+        return ClusterConfig(type="eks", kind={}, existing={}, eks=eks)
     existing: dict[str, Any] = dict(raw)
     content = config.get_secret("kubeconfig")
     if content is not None:

@@ -11,6 +11,7 @@ from mesh_https import (
     CanaryRoute,
     CertificateAuthority,
     Cluster,
+    EksCluster,
     ExistingCluster,
     HttpsGateway,
     HttpsGatewayArgs,
@@ -25,9 +26,11 @@ from mesh_https import (
 
 
 def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
-    """The kind cluster, or the existing one, that the stack config names."""
+    """The cluster the stack config names: kind or EKS, made here, or an existing one."""
     if cluster.type == "kind":
         return KindCluster(stack_config.CLUSTER_NAME, cluster.kind)
+    if cluster.type == "eks":
+        return EksCluster(stack_config.CLUSTER_NAME, cluster.eks)
     return ExistingCluster(stack_config.CLUSTER_NAME, cluster.existing)
 
 

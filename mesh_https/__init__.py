@@ -27,6 +27,7 @@ from mesh_https.cluster import (
     LocalIngress,
     Ports,
 )
+from mesh_https.eks import EksCluster, EksClusterArgs
 from mesh_https.https_gateway import GatewayCertificateArgs, HttpsGateway, HttpsGatewayArgs
 from mesh_https.identity import spiffe_id, workload_principal
 from mesh_https.istio_charts import CONTROL_PLANE_ANNOTATION
@@ -82,6 +83,8 @@ __all__ = [
     "CertificateAuthorityArgs",
     "ChartRepositoryAuthArgs",
     "Cluster",
+    "EksCluster",
+    "EksClusterArgs",
     "ExistingCluster",
     "ExistingClusterArgs",
     "GatewayApiCrdsArgs",

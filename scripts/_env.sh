@@ -4,19 +4,36 @@
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-# Every missing tool is listed, with how to get it, before anything runs.
+# The cluster type a stack file names (kind unless it says otherwise).
+cluster_type() {
+  local found
+  found=$(sed -n 's/^[[:space:]]*type:[[:space:]]*\([a-z]*\).*/\1/p' "stacks/Pulumi.$1.yaml" | head -n 1)
+  echo "${found:-kind}"
+}
+
+# Every missing tool is listed, with how to get it, before anything runs: what the stack's
+# cluster needs (docker and kind for kind; the AWS CLI and credentials for EKS), and pulumi.
 check_prerequisites() {
   local missing=()
+  local type
+  type=$(cluster_type "${1:-dev}")
   if ! command -v python3 >/dev/null 2>&1 \
     || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     missing+=("python3 >= 3.11: install it from your OS packages or https://www.python.org/downloads/")
   fi
-  if ! command -v docker >/dev/null 2>&1; then
+  if [ "$type" = "eks" ]; then
+    if ! command -v aws >/dev/null 2>&1; then
+      missing+=("aws CLI v2: the EKS kubeconfig authenticates with 'aws eks get-token' (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)")
+    elif ! aws sts get-caller-identity >/dev/null 2>&1; then
+      missing+=("AWS credentials: 'aws sts get-caller-identity' fails; sign in ('aws sso login --profile NAME' and export AWS_PROFILE=NAME, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+    fi
+  fi
+  if [ "$type" = "kind" ] && ! command -v docker >/dev/null 2>&1; then
     missing+=("docker: kind runs its nodes as containers; install Docker Engine or Docker Desktop (https://docs.docker.com/engine/install/)")
-  elif ! docker info >/dev/null 2>&1; then
+  elif [ "$type" = "kind" ] && ! docker info >/dev/null 2>&1; then
     missing+=("a running Docker engine: 'docker' is installed but 'docker info' fails; start the daemon (e.g. 'sudo systemctl start docker') or check you may use its socket")
   fi
-  if ! command -v kind >/dev/null 2>&1; then
+  if [ "$type" = "kind" ] && ! command -v kind >/dev/null 2>&1; then
     missing+=("kind: 'go install sigs.k8s.io/kind@latest', 'brew install kind', or a release binary (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)")
   fi
   if ! command -v pulumi >/dev/null 2>&1; then
@@ -62,6 +79,10 @@ prepare_virtualenv() {
   fi
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
+  # A cloud cluster's SDK is an extra: only its stacks install it.
+  if [ "$(cluster_type "${1:-dev}")" = "eks" ]; then
+    .venv/bin/python -m pip install --quiet -e ".[aws]"
+  fi
 }
 
 # A local file backend and a passphrase secrets provider: no account needed.

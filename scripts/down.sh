@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 
 stack="${1:-dev}"
 shift || true
-check_prerequisites
-prepare_virtualenv
+check_prerequisites "$stack"
+prepare_virtualenv "$stack"
 use_local_backend
 pulumi destroy --yes --stack "$stack" "$@"

@@ -12,9 +12,9 @@ if [ ! -f "stacks/Pulumi.$stack.yaml" ]; then
   exit 1
 fi
 
-check_prerequisites
+check_prerequisites "$stack"
 check_host_ports_free "$stack"
-prepare_virtualenv
+prepare_virtualenv "$stack"
 use_local_backend
 pulumi stack select --create --secrets-provider passphrase "$stack" >/dev/null
 pulumi up --yes --stack "$stack" "$@"

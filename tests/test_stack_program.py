@@ -97,7 +97,11 @@ def test_kubeconfig_content_from_secret_config() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
-        ({"mesh-https:cluster": {"type": "eks"}}, "mesh-https:cluster.type", "'kind', 'existing'"),
+        (
+            {"mesh-https:cluster": {"type": "gke"}},
+            "mesh-https:cluster.type",
+            "'kind', 'existing', 'eks'",
+        ),
         ({"mesh-https:cluster": {"hostport": {}}}, "mesh-https:cluster.hostport", "hostPorts"),
         ({"mesh-https:cluster": "kind"}, "mesh-https:cluster", "must be an object"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -68,6 +69,30 @@ def _release_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str
     }
 
 
+_FAKE_CA_DATA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----\n")
+
+
+def _eks_cluster_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    # What EKS reports for a cluster: its endpoint, its CA (base64 PEM), its ARN.
+    name = inputs.get("name") or args.name
+    return {
+        **inputs,
+        "name": name,
+        "arn": f"arn:aws:eks:us-west-2:123456789012:cluster/{name}",
+        "endpoint": f"https://{hashlib.sha256(name.encode()).hexdigest()[:32].upper()}"
+        ".gr7.us-west-2.eks.amazonaws.com",
+        "certificateAuthority": {"data": _FAKE_CA_DATA.decode()},
+        "status": "ACTIVE",
+    }
+
+
+# Invokes answered like AWS would for an account with a default VPC in two zones.
+CLOUD_CALL_RESULTS: dict[str, dict[str, Any]] = {
+    "aws:ec2/getVpc:getVpc": {"id": "vpc-0a1b2c3d", "default": True, "cidrBlock": "172.31.0.0/16"},
+    "aws:ec2/getSubnets:getSubnets": {"ids": ["subnet-0aaa1111", "subnet-0bbb2222"]},
+}
+
+
 def _ignoring_args(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Handler:
     return lambda _args, inputs: fn(inputs)
 
@@ -79,6 +104,8 @@ class MeshMocks(pulumi.runtime.Mocks):
       with key material returned as secrets, as the real provider marks it.
     - Kubernetes objects echo their inputs, with a stable name where none was given.
     - Helm releases report a deployed status; kind commands print a kubeconfig.
+    - An EKS cluster reports an endpoint, CA data and ARN; the default VPC and its subnets
+      are found.
     - Anything else echoes its inputs. Add or replace handlers with :meth:`on`.
 
     Calls (invokes) answer from :attr:`call_results`, keyed by token, or with ``{}``.
@@ -90,7 +117,8 @@ class MeshMocks(pulumi.runtime.Mocks):
         }
         self.handlers["command:local:Command"] = _command_outputs
         self.handlers["kubernetes:helm.sh/v3:Release"] = _release_outputs
-        self.call_results: dict[str, dict[str, Any]] = {}
+        self.handlers["aws:eks/cluster:Cluster"] = _eks_cluster_outputs
+        self.call_results: dict[str, dict[str, Any]] = dict(CLOUD_CALL_RESULTS)
 
     def on(self, type_token: str, handler: Handler) -> None:
         """Use ``handler`` for every resource of ``type_token``."""
@@ -112,8 +140,9 @@ class MeshMocks(pulumi.runtime.Mocks):
                 outputs[key] = rpc.wrap_rpc_secret(outputs[key])
         return f"{args.name}-id", outputs
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return self.call_results.get(args.token, {}), None
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        # No failures: an empty list, which the SDK's mock monitor iterates (None breaks it).
+        return self.call_results.get(args.token, {}), []
 
 
 def _alias(alias: Any) -> str:
