@@ -20,6 +20,8 @@ from pulumi.runtime.config import CONFIG
 
 from mesh_https import contract, reference
 from mesh_https import validation as v
+from mesh_https.aks import PROBE_ANNOTATIONS, AksClusterArgs
+from mesh_https.aks import validate_args as validate_aks_args
 from mesh_https.canary_route import CanaryRouteArgs, MatchRouteArgs, RetriesArgs
 from mesh_https.canary_route import validate_args as validate_canary_args
 from mesh_https.cluster import (
@@ -35,6 +37,8 @@ from mesh_https.constraints import DnsLabel, Duration, HeaderName, NonNegativeIn
 from mesh_https.eks import EksClusterArgs
 from mesh_https.eks import gateway_annotations as eks_gateway_annotations
 from mesh_https.eks import validate_args as validate_eks_args
+from mesh_https.gke import L4_RBS_ANNOTATIONS, GkeClusterArgs
+from mesh_https.gke import validate_args as validate_gke_args
 from mesh_https.https_gateway import HttpsGatewayArgs
 from mesh_https.https_gateway import validate_args as validate_gateway_args
 from mesh_https.identity import principal_of
@@ -55,13 +59,20 @@ CLUSTER_NAME = "cluster"
 T = TypeVar("T")
 
 
-class ClusterSectionArgs(KindClusterArgs, ExistingClusterArgs, EksClusterArgs, total=False):
-    """``mesh-https:cluster``: a kind cluster made by the stack, an EKS cluster made by the
-    stack, or an existing one."""
+class ClusterSectionArgs(
+    KindClusterArgs,
+    ExistingClusterArgs,
+    EksClusterArgs,
+    GkeClusterArgs,
+    AksClusterArgs,
+    total=False,
+):
+    """``mesh-https:cluster``: a cluster the stack makes (kind, EKS, GKE or AKS), or an
+    existing one."""
 
-    type: Literal["kind", "existing", "eks"]
-    """``kind`` (default: created by the stack), ``eks`` (created by the stack; the ``aws``
-    extra) or ``existing`` (a kubeconfig)."""
+    type: Literal["kind", "existing", "eks", "gke", "aks"]
+    """``kind`` (default), ``eks``, ``gke`` or ``aks`` (created by the stack; the cloud ones
+    need the ``aws``, ``gcp`` or ``azure`` extra), or ``existing`` (a kubeconfig)."""
 
 
 class HeaderRouteArgs(TypedDict):
@@ -144,6 +155,8 @@ CLUSTER_FIELDS: dict[str, frozenset[str]] = {
     "kind": frozenset(KindClusterArgs.__annotations__),
     "existing": frozenset(ExistingClusterArgs.__annotations__),
     "eks": frozenset(EksClusterArgs.__annotations__),
+    "gke": frozenset(GkeClusterArgs.__annotations__),
+    "aks": frozenset(AksClusterArgs.__annotations__),
 }
 """The config keys each cluster type reads."""
 
@@ -241,6 +254,8 @@ class ClusterConfig:
     kind: KindClusterArgs
     existing: ExistingClusterArgs
     eks: EksClusterArgs = field(default_factory=lambda: typing.cast(EksClusterArgs, {}))
+    gke: GkeClusterArgs = field(default_factory=lambda: typing.cast(GkeClusterArgs, {}))
+    aks: AksClusterArgs = field(default_factory=lambda: typing.cast(AksClusterArgs, {}))
 
     def gateway_service(self) -> GatewayServiceArgs:
         """The gateway Service this cluster will need (the cluster component agrees)."""
@@ -248,6 +263,14 @@ class ClusterConfig:
             return gateway_service_for(False, self.kind.get("node_ports", DEFAULT_NODE_PORTS))
         if self.type == "eks":
             return gateway_service_for(True, None, eks_gateway_annotations(self.eks))
+        if self.type == "gke":
+            return gateway_service_for(
+                True, None, self.gke.get("gateway_annotations", L4_RBS_ANNOTATIONS)
+            )
+        if self.type == "aks":
+            return gateway_service_for(
+                True, None, self.aks.get("gateway_annotations", PROBE_ANNOTATIONS)
+            )
         return gateway_service_for(
             self.existing.get("load_balancer", True),
             self.existing.get("node_ports"),
@@ -289,6 +312,12 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
     if cluster_type == "eks":
         eks = checked("cluster", lambda: validate_eks_args(CLUSTER_NAME, _args(raw)))
         return ClusterConfig(type="eks", kind={}, existing={}, eks=eks)
+    if cluster_type == "gke":
+        gke = checked("cluster", lambda: validate_gke_args(CLUSTER_NAME, _args(raw)))
+        return ClusterConfig(type="gke", kind={}, existing={}, gke=gke)
+    if cluster_type == "aks":
+        aks = checked("cluster", lambda: validate_aks_args(CLUSTER_NAME, _args(raw)))
+        return ClusterConfig(type="aks", kind={}, existing={}, aks=aks)
     existing: dict[str, Any] = dict(raw)
     content = config.get_secret("kubeconfig")
     if content is not None:

@@ -8,11 +8,13 @@ import pulumi
 from deploy import config as stack_config
 from deploy import demo_app
 from mesh_https import (
+    AksCluster,
     CanaryRoute,
     CertificateAuthority,
     Cluster,
     EksCluster,
     ExistingCluster,
+    GkeCluster,
     HttpsGateway,
     HttpsGatewayArgs,
     IstioInstall,
@@ -26,11 +28,16 @@ from mesh_https import (
 
 
 def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
-    """The cluster the stack config names: kind or EKS, made here, or an existing one."""
+    """The cluster the stack config names: kind, EKS, GKE or AKS, made here, or an existing
+    one."""
     if cluster.type == "kind":
         return KindCluster(stack_config.CLUSTER_NAME, cluster.kind)
     if cluster.type == "eks":
         return EksCluster(stack_config.CLUSTER_NAME, cluster.eks)
+    if cluster.type == "gke":
+        return GkeCluster(stack_config.CLUSTER_NAME, cluster.gke)
+    if cluster.type == "aks":
+        return AksCluster(stack_config.CLUSTER_NAME, cluster.aks)
     return ExistingCluster(stack_config.CLUSTER_NAME, cluster.existing)
 
 

@@ -10,6 +10,7 @@ is registered. The offline test kit is :mod:`mesh_https.testing`.
 """
 
 from mesh_https import analysis
+from mesh_https.aks import AksCluster, AksClusterArgs
 from mesh_https.canary_route import (
     CanaryRoute,
     CanaryRouteArgs,
@@ -28,6 +29,7 @@ from mesh_https.cluster import (
     Ports,
 )
 from mesh_https.eks import EksCluster, EksClusterArgs
+from mesh_https.gke import GkeCluster, GkeClusterArgs
 from mesh_https.https_gateway import GatewayCertificateArgs, HttpsGateway, HttpsGatewayArgs
 from mesh_https.identity import spiffe_id, workload_principal
 from mesh_https.istio_charts import CONTROL_PLANE_ANNOTATION
@@ -76,6 +78,8 @@ __all__ = [
     "ISTIO_IMAGE_HUB",
     "ISTIO_OCI_REPOSITORY",
     "ISTIO_VERSION",
+    "AksCluster",
+    "AksClusterArgs",
     "AllowRuleArgs",
     "CanaryRoute",
     "CanaryRouteArgs",
@@ -93,6 +97,8 @@ __all__ = [
     "GatewayRouteArgs",
     "GatewayServiceArgs",
     "GatewayWorkloadArgs",
+    "GkeCluster",
+    "GkeClusterArgs",
     "HttpsGateway",
     "HttpsGatewayArgs",
     "IssuerArgs",

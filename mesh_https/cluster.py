@@ -7,10 +7,11 @@ must use when it cannot, and the address a client on this machine reaches the ga
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from collections.abc import Mapping
-from typing import Annotated, Literal, Protocol, TypedDict
+from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 import pulumi
 import pulumi_command as command
@@ -106,6 +107,50 @@ def gateway_service_for(
     if annotations:
         service["annotations"] = dict(annotations)
     return service
+
+
+DEFAULT_KUBERNETES_VERSION = "1.35"
+"""For the cloud clusters: in the range Istio 1.31 supports (Kubernetes 1.32 to 1.36), and
+offered by EKS, GKE (Regular channel) and AKS."""
+
+
+def _kubernetes_version_problem(value: str) -> str | None:
+    major, _, minor = value.partition(".")
+    if major == "1" and minor.isdigit() and 32 <= int(minor) <= 36:
+        return None
+    return "it must be a Kubernetes minor that Istio 1.31 supports, 1.32 to 1.36"
+
+
+KubernetesVersion = Annotated[
+    str, Rule(_kubernetes_version_problem, "a Kubernetes minor like '1.35'")
+]
+
+
+def exec_kubeconfig(name: str, server: str, ca_data: str, exec_config: dict[str, Any]) -> str:
+    """A kubeconfig for one cluster whose credentials come from a command (an ``exec``
+    plugin: ``aws eks get-token``, ``gke-gcloud-auth-plugin``), so it holds no token."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "interactiveMode": "Never",
+                        **exec_config,
+                    }
+                },
+            }
+        ],
+    }
+    return json.dumps(config, indent=2)
 
 
 def check_ports(component: str, field: str, ports: Mapping[str, object], *, node: bool) -> None:

@@ -24,20 +24,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https.cluster import GatewayServiceArgs, LocalIngress, Ports, gateway_service_for
+from mesh_https.cluster import (
+    DEFAULT_KUBERNETES_VERSION,
+    GatewayServiceArgs,
+    KubernetesVersion,
+    LocalIngress,
+    Ports,
+    exec_kubeconfig,
+    gateway_service_for,
+)
 from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
-from mesh_https.contract import Rule
 
 COMPONENT = "EksCluster"
-DEFAULT_KUBERNETES_VERSION = "1.35"
-"""In the range Istio 1.31 supports (Kubernetes 1.32 to 1.36), and offered by EKS."""
 DEFAULT_INSTANCE_TYPE = "m5.large"
 DEFAULT_NODE_COUNT = 2
 NLB_ANNOTATIONS = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
@@ -52,16 +57,6 @@ NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 )
-
-
-def _version_problem(value: str) -> str | None:
-    major, _, minor = value.partition(".")
-    if major == "1" and minor.isdigit() and 32 <= int(minor) <= 36:
-        return None
-    return "it must be a Kubernetes minor that Istio 1.31 supports, 1.32 to 1.36"
-
-
-KubernetesVersion = Annotated[str, Rule(_version_problem, "a Kubernetes minor like '1.35'")]
 
 
 class EksClusterArgs(TypedDict, total=False):
@@ -132,34 +127,17 @@ def validate_args(name: str, args: EksClusterArgs | None) -> EksClusterArgs:
 
 def kubeconfig(endpoint: str, ca_data: str, cluster: str, region: str) -> str:
     """A kubeconfig for an EKS cluster that authenticates with ``aws eks get-token``."""
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": cluster,
-                "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-            }
-        ],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-        "current-context": cluster,
-        "users": [
-            {
-                "name": cluster,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", cluster,
-                                 "--region", region, "--output", "json"],
-                        "interactiveMode": "Never",
-                        "installHint": "Install the AWS CLI v2: https://aws.amazon.com/cli/",
-                    }
-                },
-            }
-        ],
-    }  # fmt: skip
-    return json.dumps(config, indent=2)
+    return exec_kubeconfig(
+        cluster,
+        endpoint,
+        ca_data,
+        {
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster, "--region", region,
+                     "--output", "json"],
+            "installHint": "Install the AWS CLI v2: https://aws.amazon.com/cli/",
+        },
+    )  # fmt: skip
 
 
 def _role(name: str, service: str, policies: Sequence[str], parent: pulumi.Resource) -> Any:
@@ -250,7 +228,7 @@ class EksCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
                 self.cluster.endpoint,
-                self.cluster.certificate_authority.apply(lambda ca: ca["data"]),
+                self.cluster.certificate_authority.apply(lambda ca: ca.data),
                 self.cluster.name,
             ).apply(lambda values: kubeconfig(values[0], values[1], values[2], region))
         )

@@ -12,7 +12,8 @@ cluster_type() {
 }
 
 # Every missing tool is listed, with how to get it, before anything runs: what the stack's
-# cluster needs (docker and kind for kind; the AWS CLI and credentials for EKS), and pulumi.
+# cluster needs (docker and kind for kind; a cloud's CLI and credentials for EKS, GKE and
+# AKS), and pulumi.
 check_prerequisites() {
   local missing=()
   local type
@@ -26,6 +27,23 @@ check_prerequisites() {
       missing+=("aws CLI v2: the EKS kubeconfig authenticates with 'aws eks get-token' (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)")
     elif ! aws sts get-caller-identity >/dev/null 2>&1; then
       missing+=("AWS credentials: 'aws sts get-caller-identity' fails; sign in ('aws sso login --profile NAME' and export AWS_PROFILE=NAME, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+    fi
+  fi
+  if [ "$type" = "gke" ]; then
+    if ! command -v gcloud >/dev/null 2>&1; then
+      missing+=("gcloud CLI: https://cloud.google.com/sdk/docs/install")
+    elif ! gcloud auth application-default print-access-token >/dev/null 2>&1; then
+      missing+=("Google credentials: 'gcloud auth application-default print-access-token' fails; run 'gcloud auth application-default login'")
+    fi
+    if ! command -v gke-gcloud-auth-plugin >/dev/null 2>&1; then
+      missing+=("gke-gcloud-auth-plugin: the GKE kubeconfig authenticates with it; 'gcloud components install gke-gcloud-auth-plugin'")
+    fi
+  fi
+  if [ "$type" = "aks" ]; then
+    if ! command -v az >/dev/null 2>&1; then
+      missing+=("Azure CLI: https://learn.microsoft.com/cli/azure/install-azure-cli")
+    elif ! az account show >/dev/null 2>&1; then
+      missing+=("Azure credentials: 'az account show' fails; run 'az login' (and 'az account set --subscription ID')")
     fi
   fi
   if [ "$type" = "kind" ] && ! command -v docker >/dev/null 2>&1; then
@@ -80,9 +98,11 @@ prepare_virtualenv() {
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
   # A cloud cluster's SDK is an extra: only its stacks install it.
-  if [ "$(cluster_type "${1:-dev}")" = "eks" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[aws]"
-  fi
+  case "$(cluster_type "${1:-dev}")" in
+    eks) .venv/bin/python -m pip install --quiet -e ".[aws]" ;;
+    gke) .venv/bin/python -m pip install --quiet -e ".[gcp]" ;;
+    aks) .venv/bin/python -m pip install --quiet -e ".[azure]" ;;
+  esac
 }
 
 # A local file backend and a passphrase secrets provider: no account needed.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT, assert_refused, run_stack
-from test_scripts import fake_bin
+from conftest import assert_refused, run_stack
+from test_scripts import up_with_only
 
 from mesh_https import EksCluster, IstioInstall, ValidationError
 from mesh_https.testing import MockSession, Recording
@@ -187,21 +186,9 @@ def test_the_eks_stack_composes_the_dev_app() -> None:
 
 
 def test_up_for_eks_needs_the_aws_cli_and_credentials_not_docker(tmp_path: Path) -> None:
-    def up(tools: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        path = tmp_path / str(len(list(tmp_path.iterdir())))
-        path.mkdir()
-        return subprocess.run(
-            ["bash", str(ROOT / "scripts/up.sh"), "eks"],
-            env={"PATH": fake_bin(path, tools), "HOME": os.environ.get("HOME", "/tmp")},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    missing = up({"pulumi": "exit 0"})
+    missing = up_with_only(tmp_path, "eks", {"pulumi": "exit 0"})
     assert missing.returncode == 1
     assert "- aws CLI v2:" in missing.stderr
     assert "docker" not in missing.stderr and "kind" not in missing.stderr
-    signed_out = up({"pulumi": "exit 0", "aws": "exit 255"})
+    signed_out = up_with_only(tmp_path, "eks", {"pulumi": "exit 0", "aws": "exit 255"})
     assert "- AWS credentials:" in signed_out.stderr and "aws sso login" in signed_out.stderr

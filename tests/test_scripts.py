@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -128,3 +129,25 @@ def test_up_runs_pulumi_up_with_a_local_backend(tmp_path: Path) -> None:
     assert f"{backend} up --yes --stack {name}" in calls
     assert "empty passphrase" in result.stderr
     assert "curl smoke" in result.stdout
+
+
+def up_with_only(
+    tmp_path: Path, stack: str, tools: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """scripts/up.sh with only the given tools (and the utilities it needs): a cloud CLI
+    installed on this machine must not hide what a machine without it would be told."""
+    path = tmp_path / str(len(list(tmp_path.iterdir())))
+    path.mkdir()
+    bin_dir = Path(fake_bin(path, tools).split(":")[0])
+    for utility in ("sed", "head", "dirname", "tr", "ls", "cat"):
+        found = shutil.which(utility)
+        assert found, utility
+        (bin_dir / utility).symlink_to(found)
+    return subprocess.run(
+        [shutil.which("bash") or "/bin/bash", str(ROOT / "scripts/up.sh"), stack],
+        env={"PATH": str(bin_dir), "HOME": os.environ.get("HOME", "/tmp")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -98,9 +98,9 @@ def test_kubeconfig_content_from_secret_config() -> None:
     ("overrides", "field", "words"),
     [
         (
-            {"mesh-https:cluster": {"type": "gke"}},
+            {"mesh-https:cluster": {"type": "openshift"}},
             "mesh-https:cluster.type",
-            "'kind', 'existing', 'eks'",
+            "'kind', 'existing', 'eks', 'gke', 'aks'",
         ),
         ({"mesh-https:cluster": {"hostport": {}}}, "mesh-https:cluster.hostport", "hostPorts"),
         ({"mesh-https:cluster": "kind"}, "mesh-https:cluster", "must be an object"),

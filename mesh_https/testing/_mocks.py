@@ -86,10 +86,56 @@ def _eks_cluster_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict
     }
 
 
-# Invokes answered like AWS would for an account with a default VPC in two zones.
+def _gke_cluster_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    # What GKE reports: the control plane's IP, and its CA (base64 PEM).
+    digest = hashlib.sha256(str(inputs.get("name") or args.name).encode()).digest()
+    return {
+        **inputs,
+        "name": inputs.get("name") or args.name,
+        "endpoint": f"34.{digest[0]}.{digest[1]}.{digest[2]}",
+        "masterAuth": {"clusterCaCertificate": _FAKE_CA_DATA.decode()},
+        "selfLink": f"https://container.googleapis.com/v1/projects/mock/zones/x/clusters/{args.name}",
+    }
+
+
+def _azure_resource_group_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Azure-native auto-names a resource group from the resource name and a random suffix.
+    suffix = hashlib.sha256(args.name.encode()).hexdigest()[:8]
+    return {**inputs, "name": inputs.get("resourceGroupName") or f"{args.name}{suffix}"}
+
+
+def _aks_cluster_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+    name = inputs.get("resourceName") or args.name
+    return {
+        **inputs,
+        "name": name,
+        "fqdn": f"{name}-a1b2c3d4.hcp.{inputs.get('location', 'westeurope')}.azmk8s.io",
+        "provisioningState": "Succeeded",
+    }
+
+
+_AKS_USER_KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\nclusters: [{name: aks, cluster: {server: "
+    "'https://aks.hcp.westeurope.azmk8s.io:443', certificate-authority-data: "
+    + _FAKE_CA_DATA.decode()
+    + "}}]\ncontexts: [{name: aks, context: {cluster: aks, user: clusterUser}}]\n"
+    "current-context: aks\nusers: [{name: clusterUser, user: {client-certificate-data: bW9jaw==, "
+    "client-key-data: bW9jaw==}}]\n"
+)
+
+# Invokes answered like the clouds would: an AWS account with a default VPC in two zones,
+# and an AKS cluster's user credential (a base64 kubeconfig with a client certificate).
 CLOUD_CALL_RESULTS: dict[str, dict[str, Any]] = {
     "aws:ec2/getVpc:getVpc": {"id": "vpc-0a1b2c3d", "default": True, "cidrBlock": "172.31.0.0/16"},
     "aws:ec2/getSubnets:getSubnets": {"ids": ["subnet-0aaa1111", "subnet-0bbb2222"]},
+    "azure-native:containerservice:listManagedClusterUserCredentials": {
+        "kubeconfigs": [
+            {
+                "name": "clusterUser",
+                "value": base64.b64encode(_AKS_USER_KUBECONFIG.encode()).decode(),
+            }
+        ]
+    },
 }
 
 
@@ -104,8 +150,8 @@ class MeshMocks(pulumi.runtime.Mocks):
       with key material returned as secrets, as the real provider marks it.
     - Kubernetes objects echo their inputs, with a stable name where none was given.
     - Helm releases report a deployed status; kind commands print a kubeconfig.
-    - An EKS cluster reports an endpoint, CA data and ARN; the default VPC and its subnets
-      are found.
+    - EKS, GKE and AKS clusters report what the clouds do (endpoint, CA data, names); the
+      default VPC and its subnets are found, and an AKS user credential is listed.
     - Anything else echoes its inputs. Add or replace handlers with :meth:`on`.
 
     Calls (invokes) answer from :attr:`call_results`, keyed by token, or with ``{}``.
@@ -118,6 +164,9 @@ class MeshMocks(pulumi.runtime.Mocks):
         self.handlers["command:local:Command"] = _command_outputs
         self.handlers["kubernetes:helm.sh/v3:Release"] = _release_outputs
         self.handlers["aws:eks/cluster:Cluster"] = _eks_cluster_outputs
+        self.handlers["gcp:container/cluster:Cluster"] = _gke_cluster_outputs
+        self.handlers["azure-native:resources:ResourceGroup"] = _azure_resource_group_outputs
+        self.handlers["azure-native:containerservice:ManagedCluster"] = _aks_cluster_outputs
         self.call_results: dict[str, dict[str, Any]] = dict(CLOUD_CALL_RESULTS)
 
     def on(self, type_token: str, handler: Handler) -> None:

@@ -1,0 +1,210 @@
+"""GkeCluster: a Google Kubernetes Engine cluster and a node pool, in the same graph as Istio.
+
+It needs the ``gcp`` extra (``pip install 'mesh-https[gcp]'``, which brings ``pulumi-gcp``);
+importing :mod:`mesh_https` does not. Credentials and the project come from the environment
+(``gcloud auth application-default login``, ``gcp:project`` in the stack), never from stack
+files.
+
+- **Cluster**: zonal by default (one zone; GKE waives the management fee of one zonal cluster
+  per billing account), on the Regular release channel at a Kubernetes minor Istio 1.31
+  supports (never Rapid, which is already past it). The default node pool is removed for a
+  managed one, and ``deletion_protection`` is off, so ``pulumi destroy`` can delete it.
+- **Authentication**: the kubeconfig (a secret Output) runs ``gke-gcloud-auth-plugin``, which
+  must be on the PATH wherever it is used; :attr:`GkeCluster.provider` is built from it.
+- **Network**: the given network and subnetwork, else the project's ``default`` network.
+- **Edge**: the gateway Service gets ``cloud.google.com/l4-rbs: enabled``, the backend-service
+  based external passthrough Network Load Balancer; ``gateway_annotations`` replaces it (e.g.
+  ``networking.gke.io/load-balancer-type: Internal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mesh_https import contract
+from mesh_https import validation as v
+from mesh_https.cluster import (
+    DEFAULT_KUBERNETES_VERSION,
+    GatewayServiceArgs,
+    KubernetesVersion,
+    LocalIngress,
+    Ports,
+    exec_kubeconfig,
+    gateway_service_for,
+)
+from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
+
+COMPONENT = "GkeCluster"
+DEFAULT_MACHINE_TYPE = "e2-standard-4"
+DEFAULT_NODE_COUNT = 2
+L4_RBS_ANNOTATIONS = {"cloud.google.com/l4-rbs": "enabled"}
+AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+
+
+class GkeClusterArgs(TypedDict, total=False):
+    """Inputs of :class:`GkeCluster`. Every key is optional."""
+
+    cluster_name: DnsLabel
+    """The GKE cluster's name. Default: the resource name."""
+    location: NonEmpty
+    """A zone (a zonal cluster) or a region (regional: nodes in each zone). Default: the
+    stack's ``gcp:zone``."""
+    kubernetes_version: KubernetesVersion
+    """The lowest Kubernetes minor (``min_master_version``); the Regular channel keeps it
+    current. Default ``1.35``."""
+    machine_type: NonEmpty
+    """The nodes' machine type. Default ``e2-standard-4``."""
+    node_count: PositiveInt
+    """Nodes in the pool (per zone for a regional cluster). Default 2."""
+    network: NonEmpty
+    """The VPC network. Default: the project's ``default`` network."""
+    subnetwork: NonEmpty
+    """The subnetwork, with ``network``."""
+    gateway_annotations: Mapping[LabelKey, str]
+    """The gateway Service's annotations, instead of the external passthrough NLB's."""
+    depends_on: Sequence[pulumi.Resource]
+    """What must exist first."""
+
+
+def _gcp() -> Any:
+    """The GCP SDK, or a clear error saying which extra brings it."""
+    try:
+        import pulumi_gcp
+    except ImportError:
+        v.fail(
+            COMPONENT,
+            "(package)",
+            "needs pulumi-gcp, which mesh-https installs with its `gcp` extra: "
+            "pip install 'mesh-https[gcp]'",
+        )
+    return pulumi_gcp
+
+
+def validate_args(name: str, args: GkeClusterArgs | None) -> GkeClusterArgs:
+    """Check :class:`GkeCluster` input; raises :class:`ValidationError`."""
+    args = contract.check(COMPONENT, GkeClusterArgs, args)
+    if "subnetwork" in args and "network" not in args:
+        v.fail(COMPONENT, "subnetwork", "needs `network`: a subnetwork is in one")
+    if "location" not in args and not pulumi.Config("gcp").get("zone"):
+        v.fail(
+            COMPONENT,
+            "location",
+            "is missing, and the stack has no gcp:zone; pulumi config set gcp:zone europe-west1-b",
+        )
+    return contract.deferred(COMPONENT, GkeClusterArgs, args)
+
+
+def kubeconfig(endpoint: str, ca_data: str, cluster: str) -> str:
+    """A kubeconfig for a GKE cluster that authenticates with ``gke-gcloud-auth-plugin``."""
+    return exec_kubeconfig(
+        cluster,
+        f"https://{endpoint}",
+        ca_data,
+        {
+            "command": AUTH_PLUGIN,
+            "provideClusterInfo": True,
+            "installHint": "Install gke-gcloud-auth-plugin: 'gcloud components install "
+            "gke-gcloud-auth-plugin' (https://cloud.google.com/kubernetes-engine/docs/how-to/"
+            "cluster-access-for-kubectl#install_plugin)",
+        },
+    )
+
+
+class GkeCluster(pulumi.ComponentResource):
+    """A GKE cluster with a managed node pool, and the :class:`~mesh_https.Cluster`
+    interface: an explicit provider, a load balancer, and the gateway's NLB Service."""
+
+    kubeconfig: pulumi.Output[str]
+    """The kubeconfig (secret): ``gke-gcloud-auth-plugin`` authenticates."""
+    cluster_name: pulumi.Output[str]
+    """The GKE cluster's name."""
+    endpoint: pulumi.Output[str]
+    """The API server's address."""
+
+    def __init__(
+        self,
+        name: str,
+        args: GkeClusterArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args = validate_args(name, args)
+        gcp = _gcp()
+        super().__init__("mesh-https:index:GkeCluster", name, None, opts)
+        cluster_name = args.get("cluster_name", name)
+        location = args.get("location") or pulumi.Config("gcp").require("zone")
+        network = {k: args[k] for k in ("network", "subnetwork") if k in args}
+        self.cluster = gcp.container.Cluster(
+            f"{name}-cluster",
+            name=cluster_name,
+            location=location,
+            # A managed pool replaces the default one, which GKE insists on creating first.
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            min_master_version=args.get("kubernetes_version", DEFAULT_KUBERNETES_VERSION),
+            release_channel={"channel": "REGULAR"},
+            deletion_protection=False,
+            **network,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.get("depends_on", []))),
+        )
+        self.node_pool = gcp.container.NodePool(
+            f"{name}-nodes",
+            cluster=self.cluster.name,
+            location=location,
+            node_count=args.get("node_count", DEFAULT_NODE_COUNT),
+            node_config={
+                "machine_type": args.get("machine_type", DEFAULT_MACHINE_TYPE),
+                "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster_name = self.cluster.name
+        self.endpoint = self.cluster.endpoint
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.endpoint,
+                self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate),
+                self.cluster.name,
+            ).apply(lambda values: kubeconfig(values[0], values[1], values[2]))
+        )
+        # Everything on the cluster waits for the nodes: Helm waits for pods to run.
+        self._k8s_provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+        )
+        self._annotations = dict(args.get("gateway_annotations", L4_RBS_ANNOTATIONS))
+        self.register_outputs(
+            {
+                "kubeconfig": self.kubeconfig,
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+            }
+        )
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider for this cluster."""
+        return self._k8s_provider
+
+    @property
+    def load_balancer(self) -> bool:
+        """True: GKE provisions load balancers."""
+        return True
+
+    @property
+    def node_ports(self) -> Ports | None:
+        """None: the gateway is reached through its load balancer."""
+        return None
+
+    @property
+    def local_ingress(self) -> LocalIngress | None:
+        """None: the load balancer's address is known only after deploy."""
+        return None
+
+    def gateway_service(self) -> GatewayServiceArgs:
+        """A LoadBalancer Service with the passthrough Network Load Balancer's annotation."""
+        return gateway_service_for(True, None, self._annotations)
