@@ -435,11 +435,13 @@ class HttpsGateway(pulumi.ComponentResource):
     expiry: pulumi.Output[dict[str, str]]
     """Generated certificates' expiry (RFC 3339), by secret name."""
     client_cert_pem: pulumi.Output[str]
-    """MUTUAL: a client certificate from the same CA; ``""`` otherwise."""
+    """A client certificate from the gateway's client CA (or ``client_issuer``), issued when a
+    mutual host trusts it; ``""`` otherwise."""
     client_private_key_pem: pulumi.Output[str]
-    """MUTUAL: its key (secret); ``""`` otherwise."""
+    """Its key (secret); ``""`` when no client certificate is issued."""
     smoke_test: pulumi.Output[str]
-    """A bash command that requests the first host over HTTPS, trusting only the exported CA."""
+    """A shell command (sh or bash) that requests the first host over HTTPS, trusting only the
+    exported CA; a secret when the host is mutual, since it holds the client key."""
 
     def __init__(
         self,
