@@ -78,13 +78,17 @@ def dns_subdomain_problem(value: str) -> str | None:
     return None
 
 
-def hostname_problem(value: str) -> str | None:
-    """A fully qualified DNS name a client sends as SNI (``*.`` allowed; an IP is not)."""
+def _is_ip_address(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
     except ValueError:
-        pass
-    else:
+        return False
+    return True
+
+
+def hostname_problem(value: str) -> str | None:
+    """A fully qualified DNS name a client sends as SNI (``*.`` allowed; an IP is not)."""
+    if _is_ip_address(value):
         return "it is an IP address; TLS clients send no SNI for one, so give a DNS name"
     if len(value) > 253 or not _HOSTNAME.match(value) or "." not in value:
         return "it must be a fully qualified, lowercase DNS name like 'app.example.com'"
@@ -242,11 +246,7 @@ def _nonempty(value: Any) -> str | None:
 
 
 def _ip_address(value: str) -> str | None:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return "it must be an IP address like '127.0.0.1'"
-    return None
+    return None if _is_ip_address(value) else "it must be an IP address like '127.0.0.1'"
 
 
 def _version(value: str) -> str | None:
