@@ -31,17 +31,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
-    GatewayServiceArgs,
+    CloudCluster,
     KubernetesVersion,
-    LocalIngress,
-    Ports,
-    gateway_service_for,
+    cloud_sdk,
 )
 from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
 
@@ -90,18 +87,13 @@ class AksClusterArgs(TypedDict, total=False):
 
 
 def _azure() -> tuple[Any, Any]:
-    """The AKS and resource-group modules of the Azure SDK, or a clear error."""
-    try:
-        import pulumi_azure_native.containerservice as containerservice
-        import pulumi_azure_native.resources as resources
-    except ImportError:
-        v.fail(
-            COMPONENT,
-            "(package)",
-            "needs pulumi-azure-native, which mesh-https installs with its `azure` extra: "
-            "pip install 'mesh-https[azure]'",
-        )
-    return containerservice, resources
+    """Only the modules used of that large SDK: clusters and resource groups."""
+    return (
+        cloud_sdk(
+            COMPONENT, "pulumi_azure_native.containerservice", "pulumi-azure-native", "azure"
+        ),
+        cloud_sdk(COMPONENT, "pulumi_azure_native.resources", "pulumi-azure-native", "azure"),
+    )
 
 
 def validate_args(name: str, args: AksClusterArgs | None) -> AksClusterArgs:
@@ -117,7 +109,7 @@ def validate_args(name: str, args: AksClusterArgs | None) -> AksClusterArgs:
     return contract.deferred(COMPONENT, AksClusterArgs, args)
 
 
-class AksCluster(pulumi.ComponentResource):
+class AksCluster(CloudCluster):
     """An AKS cluster with a system node pool, and the :class:`~mesh_https.Cluster`
     interface: an explicit provider, a load balancer, and the gateway's probed Service."""
 
@@ -177,41 +169,12 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.cluster_name = self.cluster.name
         self.fqdn = self.cluster.fqdn
-        self.kubeconfig = pulumi.Output.secret(
+        self._connect(
+            name,
             credentials.kubeconfigs.apply(
                 lambda configs: base64.b64decode(configs[0].value).decode()
-            )
+            ),
+            self.cluster,  # the system pool is part of the cluster
+            args.get("gateway_annotations", PROBE_ANNOTATIONS),
+            {"fqdn": self.fqdn},
         )
-        self._k8s_provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
-        )
-        self._annotations = dict(args.get("gateway_annotations", PROBE_ANNOTATIONS))
-        self.register_outputs(
-            {"kubeconfig": self.kubeconfig, "cluster_name": self.cluster_name, "fqdn": self.fqdn}
-        )
-
-    @property
-    def provider(self) -> k8s.Provider:
-        """The Kubernetes provider for this cluster."""
-        return self._k8s_provider
-
-    @property
-    def load_balancer(self) -> bool:
-        """True: AKS provisions load balancers."""
-        return True
-
-    @property
-    def node_ports(self) -> Ports | None:
-        """None: the gateway is reached through its load balancer."""
-        return None
-
-    @property
-    def local_ingress(self) -> LocalIngress | None:
-        """None: the load balancer's address is known only after deploy."""
-        return None
-
-    def gateway_service(self) -> GatewayServiceArgs:
-        """A LoadBalancer Service whose probes ask the gateway's readiness endpoint."""
-        return gateway_service_for(True, None, self._annotations)

@@ -7,6 +7,7 @@ must use when it cannot, and the address a client on this machine reaches the ga
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shlex
@@ -151,6 +152,75 @@ def exec_kubeconfig(name: str, server: str, ca_data: str, exec_config: dict[str,
         ],
     }
     return json.dumps(config, indent=2)
+
+
+def cloud_sdk(component: str, module: str, package: str, extra: str) -> Any:
+    """A cloud SDK module, imported when a cloud cluster is made; without it, the package's
+    error naming the extra that brings it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        v.fail(
+            component,
+            "(package)",
+            f"needs {package}, which mesh-https installs with its `{extra}` extra: "
+            f"pip install 'mesh-https[{extra}]'",
+        )
+
+
+class CloudCluster(pulumi.ComponentResource):
+    """What the clusters a cloud runs (EKS, GKE, AKS) share: a provider from a secret
+    kubeconfig that waits for the nodes, a load balancer, and a gateway Service with the
+    cloud's annotations. Subclasses make the cloud's resources, then call :meth:`_connect`."""
+
+    kubeconfig: pulumi.Output[str]
+    """The kubeconfig (secret)."""
+    cluster_name: pulumi.Output[str]
+    """The cluster's name in the cloud."""
+
+    def _connect(
+        self,
+        name: str,
+        kubeconfig: pulumi.Output[str],
+        nodes: pulumi.Resource,
+        annotations: Mapping[str, str],
+        outputs: Mapping[str, pulumi.Output[Any]],
+    ) -> None:
+        self.kubeconfig = pulumi.Output.secret(kubeconfig)
+        # Everything on the cluster waits for the nodes: Helm waits for pods to run.
+        self._k8s_provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
+        )
+        self._annotations = dict(annotations)
+        self.register_outputs(
+            {"kubeconfig": self.kubeconfig, "cluster_name": self.cluster_name, **outputs}
+        )
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider for this cluster."""
+        return self._k8s_provider
+
+    @property
+    def load_balancer(self) -> bool:
+        """True: the cloud provisions load balancers."""
+        return True
+
+    @property
+    def node_ports(self) -> Ports | None:
+        """None: the gateway is reached through its load balancer."""
+        return None
+
+    @property
+    def local_ingress(self) -> LocalIngress | None:
+        """None: the load balancer's address is known only after deploy."""
+        return None
+
+    def gateway_service(self) -> GatewayServiceArgs:
+        """A LoadBalancer Service with the cloud's load-balancer annotations."""
+        return gateway_service_for(True, None, self._annotations)
 
 
 def check_ports(component: str, field: str, ports: Mapping[str, object], *, node: bool) -> None:

@@ -27,18 +27,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
-    GatewayServiceArgs,
+    CloudCluster,
     KubernetesVersion,
-    LocalIngress,
-    Ports,
+    cloud_sdk,
     exec_kubeconfig,
-    gateway_service_for,
 )
 from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
 
@@ -94,17 +91,7 @@ def gateway_annotations(args: EksClusterArgs) -> dict[str, str]:
 
 
 def _aws() -> Any:
-    """The AWS SDK, or a clear error saying which extra brings it."""
-    try:
-        import pulumi_aws
-    except ImportError:
-        v.fail(
-            COMPONENT,
-            "(package)",
-            "needs pulumi-aws, which mesh-https installs with its `aws` extra: "
-            "pip install 'mesh-https[aws]'",
-        )
-    return pulumi_aws
+    return cloud_sdk(COMPONENT, "pulumi_aws", "pulumi-aws", "aws")
 
 
 def validate_args(name: str, args: EksClusterArgs | None) -> EksClusterArgs:
@@ -163,7 +150,7 @@ def _role(name: str, service: str, policies: Sequence[str], parent: pulumi.Resou
     return role, attachments
 
 
-class EksCluster(pulumi.ComponentResource):
+class EksCluster(CloudCluster):
     """An EKS cluster with a managed node group, and the :class:`~mesh_https.Cluster`
     interface: an explicit provider, a load balancer, and the gateway's NLB Service."""
 
@@ -225,48 +212,14 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
-        self.kubeconfig = pulumi.Output.secret(
+        self._connect(
+            name,
             pulumi.Output.all(
                 self.cluster.endpoint,
                 self.cluster.certificate_authority.apply(lambda ca: ca.data),
                 self.cluster.name,
-            ).apply(lambda values: kubeconfig(values[0], values[1], values[2], region))
+            ).apply(lambda values: kubeconfig(values[0], values[1], values[2], region)),
+            self.node_group,
+            gateway_annotations(args),
+            {"endpoint": self.endpoint},
         )
-        # Everything on the cluster waits for the nodes: Helm waits for pods to run.
-        self._k8s_provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]),
-        )
-        self._annotations = gateway_annotations(args)
-        self.register_outputs(
-            {
-                "kubeconfig": self.kubeconfig,
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-            }
-        )
-
-    @property
-    def provider(self) -> k8s.Provider:
-        """The Kubernetes provider for this cluster."""
-        return self._k8s_provider
-
-    @property
-    def load_balancer(self) -> bool:
-        """True: EKS provisions load balancers."""
-        return True
-
-    @property
-    def node_ports(self) -> Ports | None:
-        """None: the gateway is reached through its load balancer."""
-        return None
-
-    @property
-    def local_ingress(self) -> LocalIngress | None:
-        """None: the load balancer's address is known only after deploy."""
-        return None
-
-    def gateway_service(self) -> GatewayServiceArgs:
-        """A LoadBalancer Service with the Network Load Balancer's annotations."""
-        return gateway_service_for(True, None, self._annotations)

@@ -23,18 +23,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
-    GatewayServiceArgs,
+    CloudCluster,
     KubernetesVersion,
-    LocalIngress,
-    Ports,
+    cloud_sdk,
     exec_kubeconfig,
-    gateway_service_for,
 )
 from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
 
@@ -71,17 +68,7 @@ class GkeClusterArgs(TypedDict, total=False):
 
 
 def _gcp() -> Any:
-    """The GCP SDK, or a clear error saying which extra brings it."""
-    try:
-        import pulumi_gcp
-    except ImportError:
-        v.fail(
-            COMPONENT,
-            "(package)",
-            "needs pulumi-gcp, which mesh-https installs with its `gcp` extra: "
-            "pip install 'mesh-https[gcp]'",
-        )
-    return pulumi_gcp
+    return cloud_sdk(COMPONENT, "pulumi_gcp", "pulumi-gcp", "gcp")
 
 
 def validate_args(name: str, args: GkeClusterArgs | None) -> GkeClusterArgs:
@@ -114,7 +101,7 @@ def kubeconfig(endpoint: str, ca_data: str, cluster: str) -> str:
     )
 
 
-class GkeCluster(pulumi.ComponentResource):
+class GkeCluster(CloudCluster):
     """A GKE cluster with a managed node pool, and the :class:`~mesh_https.Cluster`
     interface: an explicit provider, a load balancer, and the gateway's NLB Service."""
 
@@ -163,48 +150,14 @@ class GkeCluster(pulumi.ComponentResource):
         )
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
-        self.kubeconfig = pulumi.Output.secret(
+        self._connect(
+            name,
             pulumi.Output.all(
                 self.cluster.endpoint,
                 self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate),
                 self.cluster.name,
-            ).apply(lambda values: kubeconfig(values[0], values[1], values[2]))
+            ).apply(lambda values: kubeconfig(values[0], values[1], values[2])),
+            self.node_pool,
+            args.get("gateway_annotations", L4_RBS_ANNOTATIONS),
+            {"endpoint": self.endpoint},
         )
-        # Everything on the cluster waits for the nodes: Helm waits for pods to run.
-        self._k8s_provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
-        )
-        self._annotations = dict(args.get("gateway_annotations", L4_RBS_ANNOTATIONS))
-        self.register_outputs(
-            {
-                "kubeconfig": self.kubeconfig,
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-            }
-        )
-
-    @property
-    def provider(self) -> k8s.Provider:
-        """The Kubernetes provider for this cluster."""
-        return self._k8s_provider
-
-    @property
-    def load_balancer(self) -> bool:
-        """True: GKE provisions load balancers."""
-        return True
-
-    @property
-    def node_ports(self) -> Ports | None:
-        """None: the gateway is reached through its load balancer."""
-        return None
-
-    @property
-    def local_ingress(self) -> LocalIngress | None:
-        """None: the load balancer's address is known only after deploy."""
-        return None
-
-    def gateway_service(self) -> GatewayServiceArgs:
-        """A LoadBalancer Service with the passthrough Network Load Balancer's annotation."""
-        return gateway_service_for(True, None, self._annotations)
