@@ -24,6 +24,8 @@ from typing import Any, Literal
 import pulumi
 from cryptography import x509
 
+from mesh_https.identity import principal_namespace
+
 Level = Literal["error", "warning", "info"]
 LEVELS: tuple[Level, ...] = ("error", "warning", "info")
 
@@ -739,9 +741,9 @@ def _admitted_namespaces(policy: Mapping[str, Any]) -> set[str]:
             source = entry.get("source") or {}
             found.update(n for n in source.get("namespaces") or [] if "*" not in n)
             for principal in source.get("principals") or []:
-                parts = str(principal).split("/")
-                if len(parts) >= 5 and parts[1] == "ns" and "*" not in parts[2]:
-                    found.add(parts[2])
+                namespace = principal_namespace(str(principal))
+                if namespace is not None and "*" not in namespace:
+                    found.add(namespace)
     return found
 
 

@@ -454,7 +454,8 @@ class HttpsGateway(pulumi.ComponentResource):
         namespace = args["gateway_namespace"]
         gateway_name = args.get("gateway_name", name)
         after = list(args.get("depends_on", []))
-        certs = sorted(_certs(args), key=lambda cert: cert.key)
+        given = _certs(args)  # in the order given: hosts and the smoke test follow it
+        certs = sorted(given, key=lambda cert: cert.key)
         validity = pki.validity_of(args)
 
         issuer: pki.IssuerArgs | None = args.get("issuer")
@@ -650,7 +651,7 @@ class HttpsGateway(pulumi.ComponentResource):
         self.gateway_name = pulumi.Output.from_input(gateway_name)
         self._ref = f"{namespace}/{gateway_name}"
         self.gateway_ref = pulumi.Output.from_input(self._ref)
-        self.host_names: list[str] = [h for c in _certs(args) for h in c.hosts]
+        self.host_names: list[str] = [h for c in given for h in c.hosts]
         self.hosts = known(self.host_names)
         self.secret_names = known(secret_names)
         self.ca_cert_pem = pulumi.Output.from_input(
@@ -663,7 +664,7 @@ class HttpsGateway(pulumi.ComponentResource):
         )
         self.client_cert_pem = pulumi.Output.from_input(client_cert)
         self.client_private_key_pem = pulumi.Output.secret(client_key)
-        first = next(cert for cert in _certs(args) if self.host_names[0] in cert.hosts)
+        first = given[0]  # the smoke test's host is the first host of the first certificate
         self.smoke_test = _smoke_test(
             self.hosts,
             self.ca_cert_pem,

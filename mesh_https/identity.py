@@ -50,6 +50,12 @@ def principal_of(namespace: str, service_account: str, trust_domain: str) -> str
     return f"{trust_domain}/ns/{namespace}/sa/{service_account}"
 
 
+def principal_namespace(principal: str) -> str | None:
+    """The namespace in ``<trust domain>/ns/<namespace>/sa/<account>``, else ``None``."""
+    parts = principal.split("/")
+    return parts[2] if len(parts) >= 5 and parts[1] == "ns" else None
+
+
 def spiffe_id(principal: str) -> str:
     """The SPIFFE ID of a principal: what the workload's certificate carries as its URI SAN."""
     return f"spiffe://{principal}"

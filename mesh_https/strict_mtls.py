@@ -37,6 +37,7 @@ from mesh_https.constraints import (
 )
 from mesh_https.contract import Hint
 from mesh_https.gateway_api import GATEWAY_API_GROUP
+from mesh_https.identity import principal_namespace
 from mesh_https.istio_objects import istio_object
 
 COMPONENT = "StrictMtls"
@@ -362,12 +363,6 @@ def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
     if operation:
         out["to"] = [{"operation": operation}]
     return out
-
-
-def principal_namespace(principal: str) -> str | None:
-    """The namespace in ``<trust domain>/ns/<namespace>/sa/<account>``."""
-    parts = principal.split("/")
-    return parts[2] if len(parts) >= 5 and parts[1] == "ns" else None
 
 
 def _principals_in(principals: Sequence[Any], namespaces: Sequence[str]) -> list[str]:
