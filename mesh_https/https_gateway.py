@@ -648,9 +648,9 @@ class HttpsGateway(pulumi.ComponentResource):
             client_cert = pki.concat_pem(client.cert_pem, client_issuer["chain_pem"])
             client_key = client.private_key_pem
 
-        self.gateway_name = pulumi.Output.from_input(gateway_name)
+        self.gateway_name = known(gateway_name)
         self._ref = f"{namespace}/{gateway_name}"
-        self.gateway_ref = pulumi.Output.from_input(self._ref)
+        self.gateway_ref = known(self._ref)
         self.host_names: list[str] = [h for c in given for h in c.hosts]
         self.hosts = known(self.host_names)
         self.secret_names = known(secret_names)
@@ -660,7 +660,7 @@ class HttpsGateway(pulumi.ComponentResource):
         self.expiry = (
             pulumi.Output.all(**expiry).apply(lambda e: dict(sorted(e.items())))
             if expiry
-            else pulumi.Output.from_input({})
+            else known({})
         )
         self.client_cert_pem = pulumi.Output.from_input(client_cert)
         self.client_private_key_pem = pulumi.Output.secret(client_key)

@@ -756,17 +756,17 @@ class IstioInstall(pulumi.ComponentResource):
             api=args.get("api", "istio"),
             gateways=gateways,
         )
-        self.system_namespace = pulumi.Output.from_input(system_ns)
-        self.gateway_namespace = pulumi.Output.from_input(gateway_ns)
-        self.gateway_selector = pulumi.Output.from_input(main.selector)
-        self.gateway_service_account = pulumi.Output.from_input(main.service_account)
-        self.gateway_principal = pulumi.Output.from_input(main.principal)
+        self.system_namespace = known(system_ns)
+        self.gateway_namespace = known(gateway_ns)
+        self.gateway_selector = known(main.selector)
+        self.gateway_service_account = known(main.service_account)
+        self.gateway_principal = known(main.principal)
         self.gateway_principals = known([g.principal for g in gateways])
-        self.revision = pulumi.Output.from_input(plane.workload_revision)
-        self.control_plane_revision = pulumi.Output.from_input(plane.resolved)
-        self.revision_tags = pulumi.Output.from_input(self.info.tags)
-        self.version = pulumi.Output.from_input(version)
-        self.mode = pulumi.Output.from_input(mode)
+        self.revision = known(plane.workload_revision)
+        self.control_plane_revision = known(plane.resolved)
+        self.revision_tags = known(self.info.tags)
+        self.version = known(version)
+        self.mode = known(mode)
         self.register_outputs(
             {
                 "system_namespace": self.system_namespace,
