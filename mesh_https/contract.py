@@ -154,6 +154,18 @@ def is_value_input(tp: Any) -> bool:
     return _is_input(_unwrap(tp)[0]) is not None
 
 
+def base_type(tp: Any) -> Any:
+    """The plain type a declared field holds: without ``Annotated``, ``Input`` or ``Optional``."""
+    tp = _unwrap(tp)[0]
+    tp = _is_input(tp) or tp
+    tp = _unwrap(tp)[0]
+    if get_origin(tp) in (Union, types.UnionType):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return base_type(members[0])
+    return tp
+
+
 def declared_type(args_type: Any, path: Path) -> Any:
     """The declared type at ``path`` under ``args_type`` (``None`` if there is none)."""
     tp: Any = args_type

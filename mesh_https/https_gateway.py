@@ -442,6 +442,9 @@ class HttpsGateway(pulumi.ComponentResource):
     smoke_test: pulumi.Output[str]
     """A shell command (sh or bash) that requests the first host over HTTPS, trusting only the
     exported CA; a secret when the host is mutual, since it holds the client key."""
+    workload: GatewayInfo | None
+    """With ``api="gateway-api"``: the workload istiod deploys for the Gateway (selector,
+    service account, principal), for ``StrictMtls``; ``None`` with ``api="istio"``."""
 
     def __init__(
         self,
@@ -542,7 +545,7 @@ class HttpsGateway(pulumi.ComponentResource):
             http = {"number": 80, "name": "http", "protocol": "HTTP"}
             servers.insert(0, {"port": http, "hosts": all_hosts, "tls": {"httpsRedirect": True}})
 
-        self.workload: GatewayInfo | None = None
+        self.workload = None
         if args.get("api", "istio") == "gateway-api":
             self.workload = gateway_api_workload(
                 gateway_name, namespace, args.get("trust_domain", "cluster.local")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
 import pulumi_tls as tls
@@ -479,8 +479,28 @@ class CertificateAuthority(pulumi.ComponentResource):
 # ------------------------------------------------------------------------------ leaf certs
 
 
+class LeafCertificateArgs(TypedDict, total=False):
+    """The inputs of :class:`LeafCertificate`, as one mapping (its keyword arguments)."""
+
+    issuer: Required[IssuerArgs]
+    """What signs it: :meth:`CertificateAuthority.issuer`."""
+    common_name: Required[str]
+    """The subject CN."""
+    dns_names: Sequence[str]
+    """DNS subject alternative names; wildcards allowed. Default: none."""
+    uses: Required[Sequence[str]]
+    """Allowed uses, in pulumi-tls's words, e.g. ``server_auth`` or ``client_auth``."""
+    key: KeyArgs
+    """The key to generate. Default: ECDSA P-256."""
+    validity: ValidityArgs
+    """Lifetime and renewal window. Default: 90 days, renewed in the last 30."""
+
+
 class LeafCertificate(pulumi.ComponentResource):
     """A server or client certificate signed by an issuer; see :func:`server_certificate`."""
+
+    ARGS = LeafCertificateArgs
+    """Its keyword arguments as one declaration (for the other languages' host)."""
 
     cert_pem: pulumi.Output[str]
     """The leaf certificate alone."""
