@@ -50,6 +50,9 @@ CHECKS: dict[str, str] = {
     "MESH012": "an HTTPRoute whose parent Gateway does not exist",
     "MESH013": "a Gateway API listener that no route attaches to",
     "MESH014": "a certificateRef to another namespace's Secret without a ReferenceGrant",
+    "MESH015": "an Istio mesh without a mesh-wide STRICT PeerAuthentication",
+    "MESH016": "a gateway server or listener that serves plain HTTP other than a port-80 redirect",
+    "MESH017": "a gateway server that accepts TLS below 1.2",
 }
 """Every check, by code."""
 
@@ -911,6 +914,108 @@ def _check_certificate_grants(g: _Graph) -> Iterable[Finding]:
                     )
 
 
+def _check_mesh_wide_strict(g: _Graph) -> Iterable[Finding]:
+    mesh = (
+        g.kind("PeerAuthentication")
+        or g.kind("AuthorizationPolicy")
+        or any(r.get("chart") == "istiod" for r in g.releases)
+    )
+    strict = any(
+        _meta(pa)[0] == g.root_namespace
+        and not _spec(pa).get("selector")
+        and ((_spec(pa).get("mtls") or {}).get("mode")) == "STRICT"
+        for pa in g.kind("PeerAuthentication")
+    )
+    if mesh and not strict:
+        yield Finding(
+            "warning",
+            "MESH015",
+            f"PeerAuthentication {g.root_namespace}/default",
+            f"is missing: no PeerAuthentication without a selector in the root namespace "
+            f"{g.root_namespace!r} sets mtls.mode STRICT, so workloads accept plain text",
+        )
+
+
+def _http_redirect_listeners(g: _Graph) -> set[tuple[str, str, str]]:
+    """Gateway API listeners (namespace, gateway, section) whose every route only redirects
+    to https."""
+    redirects: dict[tuple[str, str, str], bool] = {}
+    for route in g.kind(f"HTTPRoute.{GATEWAY_API}"):
+        rules = _spec(route).get("rules") or []
+        only_redirect = bool(rules) and all(
+            any(
+                f.get("type") == "RequestRedirect"
+                and (f.get("requestRedirect") or {}).get("scheme") == "https"
+                for f in rule.get("filters") or []
+            )
+            for rule in rules
+        )
+        for namespace, name, section in _gateway_parents(route):
+            key = (namespace, name, section or "")
+            redirects[key] = redirects.get(key, True) and only_redirect
+    return {key for key, ok in redirects.items() if ok}
+
+
+def _check_https_only(g: _Graph) -> Iterable[Finding]:
+    for gw in g.kind("Gateway"):
+        for srv in _servers(gw):
+            port = srv.get("port") or {}
+            protocol = str(port.get("protocol", "")).upper()
+            redirect = (srv.get("tls") or {}).get("httpsRedirect") is True
+            plain = protocol in ("HTTP", "HTTP2", "GRPC")
+            if plain and not (port.get("number") == 80 and redirect):
+                yield Finding(
+                    "warning",
+                    "MESH016",
+                    _ref(gw),
+                    f"serves plain {protocol} on port {port.get('number')}; only a port-80 "
+                    "server with tls.httpsRedirect may be plain",
+                )
+    redirecting = _http_redirect_listeners(g)
+    for gw in g.kind(f"Gateway.{GATEWAY_API}"):
+        if _spec(gw).get("gatewayClassName") == "istio-waypoint":
+            continue
+        namespace, name = _meta(gw)
+        for listener in _spec(gw).get("listeners") or []:
+            if str(listener.get("protocol", "")).upper() != "HTTP":
+                continue
+            section = str(listener.get("name", ""))
+            ok = listener.get("port") == 80 and (
+                (namespace, name, section) in redirecting or (namespace, name, "") in redirecting
+            )
+            if not ok:
+                yield Finding(
+                    "warning",
+                    "MESH016",
+                    _ref(gw),
+                    f"listener {section!r} serves plain HTTP on port {listener.get('port')}; "
+                    "only a port-80 listener whose routes all redirect to https may be plain",
+                )
+
+
+def _check_tls_version(g: _Graph) -> Iterable[Finding]:
+    for gw in g.kind("Gateway"):
+        for srv in _servers(gw):
+            version = (srv.get("tls") or {}).get("minProtocolVersion")
+            if version in ("TLSV1_0", "TLSV1_1"):
+                yield Finding(
+                    "error",
+                    "MESH017",
+                    _ref(gw),
+                    f"accepts {version}; set minProtocolVersion TLSV1_2 or TLSV1_3",
+                )
+
+
+def key_problem(algorithm: Any, ecdsa_curve: Any, rsa_bits: Any) -> str | None:
+    """What is weak about a pulumi-tls private key (``None`` if nothing): P-224, the
+    provider's ECDSA default, which TLS stacks reject, or RSA below 2048 bits."""
+    if algorithm == "ECDSA" and (ecdsa_curve or "P224") == "P224":
+        return "is ECDSA P-224 (pulumi-tls's default curve), which Envoy and OpenSSL reject"
+    if algorithm == "RSA" and isinstance(rsa_bits, int | float) and rsa_bits < 2048:
+        return f"is RSA {int(rsa_bits)}; use at least 2048 bits"
+    return None
+
+
 _CHECKS = (
     _check_gateway_refs,
     _check_subsets,
@@ -930,6 +1035,9 @@ _CHECKS = (
     _check_ambient_l7,
     _check_gateway_api_routes,
     _check_certificate_grants,
+    _check_mesh_wide_strict,
+    _check_https_only,
+    _check_tls_version,
 )
 
 

@@ -280,6 +280,29 @@ def mutate_certificate_without_grant(o: list[dict[str, Any]]) -> None:
     o.append(_gw_api("HTTPRoute", "edge", "r", {"parentRefs": [parent], "rules": [{}]}))
 
 
+def mutate_no_mesh_wide_strict(o: list[dict[str, Any]]) -> None:
+    o[:] = [
+        x for x in o if not (x["kind"] == "PeerAuthentication" and not x["spec"].get("selector"))
+    ]
+
+
+def _first_istio_gateway(o: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(x for x in o if x["kind"] == "Gateway" and "istio" in x["apiVersion"])
+
+
+def mutate_plain_http_server(o: list[dict[str, Any]]) -> None:
+    servers = _first_istio_gateway(o)["spec"]["servers"]
+    servers.append(
+        {"port": {"number": 8080, "name": "http-alt", "protocol": "HTTP"}, "hosts": ["*"]}
+    )
+
+
+def mutate_tls_1_0(o: list[dict[str, Any]]) -> None:
+    for server in _first_istio_gateway(o)["spec"]["servers"]:
+        if "credentialName" in (server.get("tls") or {}):
+            server["tls"]["minProtocolVersion"] = "TLSV1_0"
+
+
 CASES: list[tuple[Any, str, str]] = [
     (mutate_missing_gateway, "IST0101", "error"),
     (mutate_missing_dr, "IST0101", "error"),
@@ -305,6 +328,9 @@ CASES: list[tuple[Any, str, str]] = [
     (mutate_route_to_missing_parent, "MESH012", "error"),
     (mutate_listener_without_route, "MESH013", "warning"),
     (mutate_certificate_without_grant, "MESH014", "error"),
+    (mutate_no_mesh_wide_strict, "MESH015", "warning"),
+    (mutate_plain_http_server, "MESH016", "warning"),
+    (mutate_tls_1_0, "MESH017", "error"),
 ]
 
 
@@ -451,7 +477,8 @@ def test_mesh_wide_policy_outside_a_custom_root() -> None:
             "security.istio.io/v1",
         )
     ]
-    assert [f.code for f in analyze(objects, releases)] == ["MESH004"]
+    # Misplaced, so the mesh has no mesh-wide STRICT policy either.
+    assert [f.code for f in analyze(objects, releases)] == ["MESH004", "MESH015"]
     objects[0]["metadata"]["namespace"] = "mesh-root"
     assert analyze(objects, releases) == []
 
