@@ -1080,7 +1080,8 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 # ----------------------------------------------------------------------------- in a program
 
 
-_RELEASE = "kubernetes:helm.sh/v3:Release"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+"""The Helm release type token the analysis reads (where gateway workloads and the root are)."""
 
 
 def _known_or_none(value: Any) -> Any:
@@ -1120,7 +1121,7 @@ class _Collector:
                     },
                 }
             )
-        elif args.type_ == _RELEASE:
+        elif args.type_ == RELEASE:
             self.releases.append(
                 {key: props.get(key) for key in ("chart", "name", "namespace", "values")}
             )

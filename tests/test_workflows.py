@@ -74,4 +74,5 @@ def test_preview_uses_pulumi_actions_only_with_credentials() -> None:
     with_ = action["with"]
     assert isinstance(with_, dict)
     assert with_["command"] == "preview" and with_["comment-on-pr"] is True
+    assert with_["policyPacks"] == "policy" and (ROOT / "policy" / "PulumiPolicy.yaml").exists()
     assert action["if"] == "steps.creds.outputs.ready == 'true'"
