@@ -92,8 +92,8 @@ def test_scalars_take_outputs_and_objects_and_enums_are_plain() -> None:
     assert "plain" not in gateway["gatewayNamespace"]  # resolved by the provider once known
     assert "plain" not in gateway["selector"]
     assert "plain" not in gateway["hosts"]
+    assert "plain" not in gateway["certificates"]  # an Output of a list is passed through
     assert gateway["issuer"].get("plain") is True
-    assert gateway["certificates"].get("plain") is True
     assert gateway["api"].get("plain") is True
     assert gateway["api"]["$ref"] == "#/types/mesh-https:index:HttpsGatewayApi"
     api = schema()["types"]["mesh-https:index:HttpsGatewayApi"]
@@ -499,6 +499,27 @@ def test_a_structural_output_from_another_component_is_used_once_known() -> None
     # (Here the SDK expands the component to its children; across processes the engine does.)
     deps = recording.one(kind="Gateway").dependencies
     assert any("mesh-https:index:IstioInstall$kubernetes:helm.sh/v3:Release" in d for d in deps)
+
+
+def test_an_output_of_a_list_of_objects_is_taken_with_its_names_mapped() -> None:
+    targets = [{"name": "reviews", "namespace": "shop", "selector": {"app": "reviews"},
+                "gatewayNamespaces": ["istio-ingress"]}]  # fmt: skip
+    with MockSession() as session:
+        route = mh.CanaryRoute("r", {"host": "reviews", "namespace": "shop"})
+        construct(
+            session,
+            "StrictMtls",
+            "mtls",
+            {
+                "namespaces": ["shop"],
+                "gatewayPrincipal": "cluster.local/ns/istio-ingress/sa/istio-ingress",
+                "gatewayTargets": route.urn.apply(lambda _: targets),
+            },
+        )
+        recording = session.settle()
+    name = "mtls-shop-allow-ingress-gateway-reviews"
+    policy = recording.one(kind="AuthorizationPolicy", name=name)
+    assert policy.spec["selector"] == {"matchLabels": {"app": "reviews"}}
 
 
 def test_an_error_names_the_field_as_the_schema_spells_it() -> None:

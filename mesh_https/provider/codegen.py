@@ -300,24 +300,19 @@ class _Writer:
 
 
 def _takes_output(tp: Any) -> bool:
-    """Whether a field is offered as an Input in the schema: scalars and lists or maps of
-    scalars are (a structural one is resolved by the provider when known, see
-    :mod:`mesh_https.provider.runtime`); objects, lists of objects and enums stay plain,
-    because the host reads an Output of an object as an empty object, and an Output of an
-    enum as an invalid value."""
-
-    def composite(inner: Any) -> bool:
-        base = contract.base_type(inner)
-        return (
-            get_origin(base) is Literal
-            or (isinstance(base, type) and typing.is_typeddict(base))
-            or (isinstance(base, type) and dataclasses.is_dataclass(base))
-        )
-
+    """Whether a field is offered as an Input in the schema: scalars, lists and maps are (a
+    structural one is resolved by the provider when known, see
+    :mod:`mesh_https.provider.runtime`); an object or an enum stays plain, because the host
+    reads an Output of an object as an empty object, and an Output of an enum as an invalid
+    value. (It passes an Output of a list through, names unmapped; the provider maps them.)"""
     base = contract.base_type(tp)
     if get_origin(base) in (list, tuple, abc.Sequence, dict, abc.Mapping):
-        return not composite(get_args(base)[-1])
-    return not composite(base)
+        return True
+    return not (
+        get_origin(base) is Literal
+        or (isinstance(base, type) and typing.is_typeddict(base))
+        or (isinstance(base, type) and dataclasses.is_dataclass(base))
+    )
 
 
 def args_type(cls: type) -> type | None:

@@ -174,7 +174,7 @@ redirected."""
     """Matching requests go here: the whole service, a subset, or another host."""
     redirect: RedirectArgs
     """Matching requests are answered with a redirect."""
-    headers: dict[str, StringMatchArgs]
+    headers: pulumi.Input[dict[str, StringMatchArgs]]
     """Header name (lowercase) → match."""
     cookie: CookieMatchArgs
     """A cookie name and value."""
@@ -182,7 +182,7 @@ redirected."""
     """Path match: `exact`, `prefix` or `regex`."""
     method: StringMatchArgs
     """HTTP method match, e.g. `{"exact": "GET"}`."""
-    query_params: dict[str, StringMatchArgs]
+    query_params: pulumi.Input[dict[str, StringMatchArgs]]
     """Query parameter → `exact` or `regex` (Istio has no prefix match here)."""
     rewrite: RewriteArgs
     """Rewrite the path or authority of matching requests."""
@@ -300,17 +300,17 @@ class CanaryRouteArgs(TypedDict, total=False):
     """Namespace of the service and of the two objects."""
     port: pulumi.Input[int]
     """The service port to route to. Default: the service's only port."""
-    subsets: list[SubsetArgs]
+    subsets: pulumi.Input[list[SubsetArgs]]
     """The versions and their integer weights (those given sum to 100). Without subsets,
 the default route sends everything to the whole service and no DestinationRule is
 made unless a traffic policy asks for one."""
-    gateways: list[GatewayRouteArgs]
+    gateways: pulumi.Input[list[GatewayRouteArgs]]
     """Gateways whose traffic to `external_hosts` this route takes."""
     external_hosts: pulumi.Input[list[str]]
     """Hosts served through `gateways`; each must be one of their hosts."""
     mesh: pulumi.Input[bool]
     """Also route in-mesh traffic to the service (the `mesh` gateway). Default `True`."""
-    routes: list[MatchRouteArgs]
+    routes: pulumi.Input[list[MatchRouteArgs]]
     """Match routes, tried in order, ahead of the weighted default."""
     retries: RetriesArgs
     """Retry policy of every route."""
@@ -757,7 +757,7 @@ principal (`HttpsGateway.workload`). Default `cluster.local`."""
     """Hosts to serve with generated certificates, grouped by `grouping`."""
     grouping: HttpsGatewayGrouping
     """`shared` (default): one certificate for all hosts; `per_host`: one each."""
-    certificates: list[GatewayCertificateArgs]
+    certificates: pulumi.Input[list[GatewayCertificateArgs]]
     """Instead of `hosts`: certificates explicitly, generated or brought."""
     mode: HttpsGatewayMode
     """`SIMPLE` (default), `MUTUAL` (client certificates required), `OPTIONAL_MUTUAL`
@@ -952,7 +952,7 @@ Gateway API CRDs unless `gateway_api_crds` says otherwise."""
     revision: pulumi.Input[str]
     """One control-plane revision (`istiod-<revision>`). Default: none. For several
 revisions side by side, use `revisions` instead."""
-    revisions: list[RevisionArgs]
+    revisions: pulumi.Input[list[RevisionArgs]]
     """Several control-plane revisions side by side, each with its tags, for canary upgrades
 (sidecar mode). See the README's "Upgrading Istio"."""
     workload_revision: pulumi.Input[str]
@@ -971,7 +971,7 @@ service account from it. Default `istio-ingress` (label `istio: ingress`)."""
 (`kube-system` on GKE and OpenShift)."""
     gateway_service: GatewayServiceArgs
     """The gateway Service; take it from `cluster.gateway_service()`. Default LoadBalancer."""
-    gateways: list[GatewayWorkloadArgs]
+    gateways: pulumi.Input[list[GatewayWorkloadArgs]]
     """Every ingress gateway workload, e.g. a public and an internal one, instead of the
 `gateway_*` inputs. The first is *the* gateway of the `gateway_*` outputs; each is
 in `IstioInfo.gateways`. Default: one, from the `gateway_*` inputs."""
@@ -1240,7 +1240,7 @@ class AllowRuleArgs(TypedDict, total=False):
     """Source namespaces (any workload in them)."""
     paths: pulumi.Input[list[str]]
     """Narrow to these request paths (`/api/*` prefix or `*.js` suffix allowed)."""
-    methods: list[str]
+    methods: pulumi.Input[list[str]]
     """Narrow to these HTTP methods."""
     to_namespaces: pulumi.Input[list[str]]
     """Protected namespaces this rule applies to. Default: all of them."""
@@ -1272,23 +1272,23 @@ STRICT even if the mesh-wide policy is relaxed. Default `True`."""
     """Mode of every PeerAuthentication made here. Default `STRICT`."""
     migration: pulumi.Input[bool]
     """Allow `peer_mode="PERMISSIVE"` while workloads are being moved into the mesh."""
-    port_exceptions: list[PortExceptionArgs]
+    port_exceptions: pulumi.Input[list[PortExceptionArgs]]
     """Named ports that are not STRICT, for selected workloads."""
     gateway_principal: pulumi.Input[str]
     """The ingress gateway's principal; allowed into every protected namespace."""
     gateway_principals: pulumi.Input[list[str]]
     """More gateway principals, e.g. an internal gateway's (`IstioInstall.info.gateways`);
 admitted with `gateway_principal` by the one `allow-ingress-gateway` policy."""
-    waypoints: list[WaypointRefArgs]
+    waypoints: pulumi.Input[list[WaypointRefArgs]]
     """Ambient mode: the protected namespaces' waypoints (`Waypoint.info.as_args()`). In
 such a namespace every rule is enforced at the waypoint as well (policies with
 `targetRefs`, behind a waypoint `allow-nothing`), path and method rules at the
 waypoint only, and the workloads admit the waypoint."""
-    gateway_targets: list[WorkloadTargetArgs]
+    gateway_targets: pulumi.Input[list[WorkloadTargetArgs]]
     """The workloads the gateways route to (`CanaryRoute.gateway_targets` of each route):
 the gateways are then admitted to those workloads only, by one selector policy each,
 instead of to every workload of every protected namespace."""
-    allow: list[AllowRuleArgs]
+    allow: pulumi.Input[list[AllowRuleArgs]]
     """ALLOW rules for callers besides the gateway, per protected namespace."""
     authorization: pulumi.Input[bool]
     """Create the AuthorizationPolicies (baseline and ALLOWs). Default `True`."""
