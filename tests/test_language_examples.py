@@ -1,0 +1,141 @@
+"""The YAML and TypeScript dev-app programs, checked against the package schema the provider
+serves: every resource type, input (at any depth), required input, enum value and output
+they use.
+
+The TypeScript program is read with the TypeScript compiler's parser, not type-checked:
+``@pulumi/mesh-https`` is the SDK ``pulumi package add`` generates with the CLI's code
+generator, which no package registry carries."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT
+from schema_usage import INTERPOLATION, Checker
+
+from mesh_https.provider import PACKAGE, schema
+
+YAML_PROGRAM = ROOT / "examples" / "yaml-dev" / "Pulumi.yaml"
+TS_PROGRAM = ROOT / "examples" / "typescript-dev" / "index.ts"
+COMPONENTS = {"IstioInstall", "HttpsGateway", "CanaryRoute", "StrictMtls"}
+
+
+def yaml_problems(program: dict[str, Any]) -> list[str]:
+    checker = Checker(schema())
+    resources = program.get("resources") or {}
+    ours = {
+        name: spec["type"]
+        for name, spec in resources.items()
+        if str(spec.get("type", "")).startswith(f"{PACKAGE}:")
+    }
+    for name, token in ours.items():
+        checker.resource(token, resources[name].get("properties") or {}, name)
+    for match in INTERPOLATION.finditer(json.dumps(program)):
+        head, _, rest = match.group(1).partition(".")
+        if head in ours and rest:
+            checker.read(ours[head], rest.split(".")[0].split("[")[0], f"${{{match.group(1)}}}")
+    return checker.problems
+
+
+def test_the_yaml_program_uses_the_schema_as_it_is() -> None:
+    program = yaml.safe_load(YAML_PROGRAM.read_text())
+    assert program["runtime"] == "yaml" and program["packages"] == {PACKAGE: "../../provider"}
+    used = {spec["type"].rsplit(":", 1)[-1] for spec in program["resources"].values()}
+    assert used >= COMPONENTS | {"KindCluster", "CertificateAuthority", "MeshNamespace"}
+    assert yaml_problems(program) == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "path", "value", "problem"),
+    [
+        (
+            "edge",
+            ("properties", "gatewayNamespce"),
+            "istio-ingress",
+            "did you mean 'gatewayNamespace'",
+        ),
+        ("istio", ("properties", "mode"), "sidecars", "is not one of ['sidecar', 'ambient']"),
+        ("route", ("properties", "retries", "attempt"), 2, "did you mean 'attempts'"),
+        ("route", ("properties", "subsets"), "v1", "not a list"),
+        ("kind", ("properties", "nodePorts", "http"), "30080", "is not a integer"),
+        ("mtls", ("type",), "mesh-https:index:StrictMTLS", "no resource type"),
+    ],
+)
+def test_the_yaml_check_catches_a_mistake(
+    resource: str, path: tuple[str, ...], value: Any, problem: str
+) -> None:
+    program = yaml.safe_load(YAML_PROGRAM.read_text())
+    target = program["resources"][resource]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    assert any(problem in p for p in yaml_problems(program)), yaml_problems(program)
+
+
+def test_the_yaml_check_catches_a_missing_required_input_and_a_wrong_output() -> None:
+    program = yaml.safe_load(YAML_PROGRAM.read_text())
+    del program["resources"]["route"]["properties"]["host"]
+    program["outputs"]["smokeTest"] = "${edge.smokeTests}"
+    problems = yaml_problems(program)
+    assert any("required input 'host'" in p for p in problems)
+    assert any("'smokeTests' is not in the schema; did you mean 'smokeTest'" in p for p in problems)
+
+
+def ts_usage(path: Path) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (scripts/test.sh installs the schemas' npm packages)")
+    script = ROOT / "tests" / "ts_usage.mjs"
+    out = subprocess.run(
+        [node, str(script), str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    usage: dict[str, Any] = json.loads(out.stdout)
+    return usage
+
+
+def ts_problems(usage: dict[str, Any]) -> list[str]:
+    checker = Checker(schema())
+    for resource in usage["resources"]:
+        checker.resource(f"{PACKAGE}:index:{resource['type']}", resource["args"], resource["name"])
+    for read in usage["reads"]:
+        checker.read(f"{PACKAGE}:index:{read['type']}", read["property"], read["type"])
+    return checker.problems
+
+
+def test_the_typescript_program_uses_the_schema_as_it_is() -> None:
+    usage = ts_usage(TS_PROGRAM)
+    types = {r["type"] for r in usage["resources"]}
+    assert types >= COMPONENTS | {"KindCluster", "CertificateAuthority", "MeshNamespace"}
+    assert len(usage["reads"]) > 10
+    assert ts_problems(usage) == []
+
+
+def test_the_typescript_check_catches_a_mistake(tmp_path: Path) -> None:
+    broken = tmp_path / "index.ts"
+    text = TS_PROGRAM.read_text()
+    text = text.replace("perTryTimeout:", "perTryTimout:").replace(
+        'mode: "SIMPLE"', 'mode: "SIMPEL"'
+    )
+    text = text.replace("edge.gatewayRef", "edge.gatewayReference")
+    broken.write_text(text)
+    problems = ts_problems(ts_usage(broken))
+    assert any(
+        "'perTryTimout' is not in the schema; did you mean 'perTryTimeout'" in p for p in problems
+    )
+    assert any("'SIMPEL' is not one of" in p for p in problems)
+    assert any("'gatewayReference' is not in the schema" in p for p in problems)
+
+
+def test_both_programs_are_packages_added_from_this_provider() -> None:
+    ts_project = yaml.safe_load((TS_PROGRAM.parent / "Pulumi.yaml").read_text())
+    assert ts_project["packages"] == {PACKAGE: "../../provider"}
+    package = json.loads((TS_PROGRAM.parent / "package.json").read_text())
+    assert package["dependencies"]["@pulumi/mesh-https"] == "file:sdks/mesh-https"
+    plugin = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"
