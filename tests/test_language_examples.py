@@ -14,12 +14,18 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 from conftest import ROOT
+from hosting import construct_response
+from pulumi.resource import DependencyResource
+from pulumi.runtime import rpc
 from schema_usage import INTERPOLATION, Checker
 
+from mesh_https import analysis
 from mesh_https.provider import PACKAGE, schema
+from mesh_https.testing import MockSession, Recording
 
 YAML_PROGRAM = ROOT / "examples" / "yaml-dev" / "Pulumi.yaml"
 TS_PROGRAM = ROOT / "examples" / "typescript-dev" / "index.ts"
@@ -139,3 +145,94 @@ def test_both_programs_are_packages_added_from_this_provider() -> None:
     assert package["dependencies"]["@pulumi/mesh-https"] == "file:sdks/mesh-https"
     plugin = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
     assert plugin["runtime"]["name"] == "python"
+
+
+# ------------------------------------------------------------- the YAML program, constructed
+
+
+def _reference(
+    expression: str,
+    variables: dict[str, Any],
+    constructed: dict[str, tuple[str, dict[str, Any]]],
+) -> Any:
+    """``${name.path}``: a variable's value, or a constructed component's output as the YAML
+    runtime passes it (an Output that depends on the component, secret where the value is)."""
+    head, *path = expression.split(".")
+    if head in variables:
+        value = variables[head]
+        for part in path:
+            value = value[part]
+        return value
+    urn, state = constructed[head]
+    value, secret = state, False
+    for part in path:
+        if rpc.is_rpc_secret(value):
+            value, secret = rpc.unwrap_rpc_secret(value), True
+        value = value[part]
+    if rpc.is_rpc_secret(value):
+        value, secret = rpc.unwrap_rpc_secret(value), True
+    output = DependencyResource(urn).urn.apply(lambda _: value)
+    return pulumi.Output.secret(output) if secret else output
+
+
+def _resolve(
+    value: Any, variables: dict[str, Any], constructed: dict[str, tuple[str, dict[str, Any]]]
+) -> Any:
+    if isinstance(value, str):
+        whole = INTERPOLATION.fullmatch(value)
+        return _reference(whole.group(1), variables, constructed) if whole else value
+    if isinstance(value, dict):
+        return {k: _resolve(v, variables, constructed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, variables, constructed) for v in value]
+    return value
+
+
+def construct_yaml_program(program: dict[str, Any]) -> Recording:
+    """The program's mesh-https resources, in order, through the provider's Construct, with
+    their ``${...}`` references resolved as the YAML runtime resolves them."""
+    variables = program.get("variables") or {}
+    constructed: dict[str, tuple[str, dict[str, Any]]] = {}
+    with MockSession(project=program["name"], stack="dev") as session:
+        for name, spec in program["resources"].items():
+            token = str(spec["type"])
+            if not token.startswith(f"{PACKAGE}:"):
+                continue
+            options = spec.get("options") or {}
+            after = [
+                DependencyResource(constructed[ref[2:-1]][0])
+                for ref in options.get("dependsOn", [])
+                if ref[2:-1] in constructed
+            ]
+            inputs = _resolve(spec.get("properties") or {}, variables, constructed)
+            component = token.rsplit(":", 1)[-1]
+            constructed[name] = construct_response(session, component, name, inputs, after)
+        return session.settle()
+
+
+def test_the_yaml_program_builds_the_dev_app_through_construct() -> None:
+    recording = construct_yaml_program(yaml.safe_load(YAML_PROGRAM.read_text()))
+    istio_objects = [
+        r.manifest() for r in recording if r.kind and "istio.io" in (r.api_version or "")
+    ]
+    kinds = sorted(o["kind"] for o in istio_objects)
+    assert kinds == sorted(
+        ["Gateway", "VirtualService", "DestinationRule"]
+        + ["PeerAuthentication", "AuthorizationPolicy"] * 2
+    )
+    helm = {r.inputs["chart"]: r for r in recording.find(type="kubernetes:helm.sh/v3:Release")}
+    assert set(helm) == {"base", "istiod", "gateway"}
+    releases = [
+        {k: r.inputs.get(k) for k in ("chart", "name", "namespace", "values")}
+        for r in helm.values()
+    ]
+    objects = [r.manifest() for r in recording if r.kind and r.type.startswith("kubernetes:")]
+    assert analysis.analyze(objects, releases) == []
+    # The CanaryRoute's targets reached StrictMtls: the gateway is admitted to helloworld only.
+    admitted = recording.one(
+        kind="AuthorizationPolicy", name="mtls-demo-allow-ingress-gateway-route"
+    )
+    assert admitted.spec["selector"] == {"matchLabels": {"app": "helloworld"}}
+    # The CA's mesh intermediate was plugged into istiod, its key a secret all the way.
+    cacerts = recording.one(kind="Secret", object_name="cacerts")
+    assert cacerts.is_secret("stringData", "ca-key.pem")

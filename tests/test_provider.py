@@ -11,15 +11,12 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from google.protobuf import struct_pb2
-from pulumi.provider.experimental.component import ComponentProvider
-from pulumi.provider.server import ProviderServicer
-from pulumi.runtime import proto, rpc, settings
+from hosting import Refused, construct
+from pulumi.runtime import rpc
 
 import mesh_https as mh
 from mesh_https import contract
@@ -165,74 +162,6 @@ def test_metaschema_validation_needs_the_pulumi_cli() -> None:
 
 
 # ------------------------------------------------------------------------------- Construct
-
-
-def _struct(
-    inputs: Mapping[str, Any], session: MockSession
-) -> tuple[struct_pb2.Struct, dict[str, Any]]:
-    """The inputs as a program in another language sends them: Outputs as output values."""
-    deps: dict[str, list[pulumi.Resource]] = {}
-
-    async def serialize() -> Any:
-        return await rpc.serialize_properties(inputs, deps, keep_output_values=True)
-
-    # As an SDK sends them to an engine that takes output values: Outputs stay Outputs.
-    with mock.patch.object(settings, "monitor_supports_feature", lambda _feature: True):
-        struct = session.loop.run_until_complete(serialize())
-    urns = {
-        key: proto.ConstructRequest.PropertyDependencies(
-            urns=[session.value(r.urn) for r in resources]
-        )
-        for key, resources in deps.items()
-    }
-    return struct, urns
-
-
-class Refused(Exception):
-    """The engine's view of a Construct the provider aborted."""
-
-
-class _Context:
-    """The part of a gRPC servicer context ``Construct`` uses: aborting with a status."""
-
-    async def abort_with_status(self, status: Any) -> None:
-        details = b"".join(value for _, value in status.trailing_metadata)
-        raise Refused(details.decode(errors="replace"))
-
-
-def construct(
-    session: MockSession,
-    component: str,
-    name: str,
-    inputs: Mapping[str, Any],
-    depends_on: list[pulumi.Resource] | None = None,
-) -> dict[str, Any]:
-    """Call the provider's ``Construct`` as the engine does; returns the component's state.
-
-    ``ProviderServicer._construct`` first points the runtime at the engine's monitor
-    (``settings.reset_options(monitor_address=request.monitorEndpoint)``), which would replace
-    the mock monitor: that one call is the part left out."""
-    provider = ComponentProvider(list(COMPONENTS), PACKAGE, version="0.0.0")
-    servicer = ProviderServicer(provider, [], engine_address="")
-    struct, input_dependencies = _struct(inputs, session)
-    request = proto.ConstructRequest(
-        project="project",
-        stack="stack",
-        type=f"{PACKAGE}:index:{component}",
-        name=name,
-        inputs=struct,
-        inputDependencies=input_dependencies,
-        dependencies=[session.value(r.urn) for r in depends_on or []],
-        accepts_output_values=True,
-    )
-
-    async def call() -> Any:
-        with mock.patch.object(settings, "reset_options", lambda **_: None):
-            return await servicer.Construct(request, _Context())
-
-    response = session.loop.run_until_complete(call())
-    state: dict[str, Any] = rpc.deserialize_properties(response.state)
-    return state
 
 
 def _text(value: Any) -> str:
