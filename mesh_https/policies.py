@@ -13,7 +13,8 @@ Helm releases and pulumi-tls certificates:
 - ``no-weak-keys`` on each pulumi-tls key (:func:`mesh_https.analysis.key_problem`).
 
 All are mandatory. The pack's entry point is ``policy/__main__.py``; this module builds no
-``PolicyPack`` (constructing one starts the analyzer's server).
+``PolicyPack`` (constructing one starts the analyzer's server). :func:`check` runs the
+policies on a program recorded by :mod:`mesh_https.testing`, for a Python program's tests.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyCustomTimeouts,
     PolicyResource,
+    PolicyResourceOptions,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -33,6 +36,7 @@ from pulumi_policy import (
 )
 
 from mesh_https import analysis
+from mesh_https.testing import Recording
 
 PACK = "mesh-https"
 """The policy pack's name."""
@@ -182,3 +186,54 @@ def policies() -> list[StackValidationPolicy | ResourceValidationPolicy]:
         if code not in named
     ]
     return found
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One policy violation: the policy, its message, and the resource's URN where known."""
+
+    policy: str
+    message: str
+    urn: str | None
+
+
+def evaluate(resources: Sequence[PolicyResource]) -> list[Violation]:
+    """Every violation of the pack's policies on a stack's resources, calling each policy as
+    the policy SDK does (stack policies once, resource policies per resource, their
+    violations on that resource)."""
+    found: list[Violation] = []
+    for policy in policies():
+        if isinstance(policy, StackValidationPolicy):
+
+            def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
+                found.append(Violation(name, message, urn))
+
+            policy.validate(StackValidationArgs(list(resources)), report)
+            continue
+        for r in resources:
+
+            def report_on(
+                message: str, urn: str | None = None, name: str = policy.name, on: str = r.urn
+            ) -> None:
+                found.append(Violation(name, message, urn or on))
+
+            args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None)
+            policy.validate(args, report_on)
+    return found
+
+
+def _options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
+
+def resource(type_: str, name: str, urn: str, props: Mapping[str, Any]) -> PolicyResource:
+    """A resource as the engine hands it to a policy."""
+    return PolicyResource(type_, props, urn, name, _options(), None, None, [], {})
+
+
+def check(recording: Recording) -> list[Violation]:
+    """The pack's violations on a program recorded under the test kit's mocks: each custom
+    resource with its inputs and outputs as its properties."""
+    return evaluate(
+        [resource(r.type, r.name, r.urn, {**r.inputs, **r.outputs}) for r in recording if r.custom]
+    )

@@ -16,19 +16,12 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from mesh_https import analysis
-from mesh_https.policies import NAMED, PACK, PRIVATE_KEY, policies
+from mesh_https.policies import NAMED, PACK, PRIVATE_KEY, check, evaluate, policies, resource
 
 Resource = dict[str, Any]
 """A recorded resource as the engine sends it to a policy: type, name, URN and props."""
@@ -48,36 +41,10 @@ def dev_stack() -> list[Resource]:
     return copy.deepcopy(list(_dev_stack()))
 
 
-def _options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-
-
 def violations(resources: list[Resource]) -> list[tuple[str, str, str | None]]:
-    """(policy, message, URN) for every violation, calling each policy as the SDK does."""
-    found: list[tuple[str, str, str | None]] = []
-    stack = StackValidationArgs(
-        [
-            PolicyResource(
-                r["type"], r["props"], r["urn"], r["name"], _options(), None, None, [], {}
-            )
-            for r in resources
-        ]
-    )
-    for policy in policies():
-
-        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
-            found.append((name, message, urn))
-
-        if isinstance(policy, StackValidationPolicy):
-            policy.validate(stack, report)
-        else:
-            assert isinstance(policy, ResourceValidationPolicy)
-            for r in resources:
-                args = ResourceValidationArgs(
-                    r["type"], r["props"], r["urn"], r["name"], _options(), None
-                )
-                policy.validate(args, report)
-    return found
+    """(policy, message, URN) of every violation on these resources."""
+    found = evaluate([resource(r["type"], r["name"], r["urn"], r["props"]) for r in resources])
+    return [(v.policy, v.message, v.urn) for v in found]
 
 
 def one(
@@ -91,6 +58,15 @@ def one(
 
 def test_the_dev_stack_passes_every_policy() -> None:
     assert violations(dev_stack()) == []
+
+
+def test_check_reads_a_recording() -> None:
+    recording, _ = run_stack("dev")
+    assert check(recording) == []
+    recording, _ = run_stack(
+        "dev", **{"mesh-https:gateway": {"hosts": ["a.example.com"], "minTlsVersion": "TLSV1_3"}}
+    )
+    assert check(recording) == []
 
 
 def test_policy_names_are_unique_and_every_check_is_covered() -> None:
@@ -194,7 +170,7 @@ def test_weak_keys_are_refused(props: dict[str, Any], weak: bool) -> None:
         "props": props,
     }
     found = violations([key])
-    assert found == ([("no-weak-keys", found[0][1], None)] if weak else [])
+    assert found == ([("no-weak-keys", found[0][1], key["urn"])] if weak else [])
 
 
 def test_the_dev_stacks_keys_are_strong() -> None:
