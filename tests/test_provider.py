@@ -412,7 +412,7 @@ def test_a_structural_output_from_another_component_is_used_once_known() -> None
             "edge",
             {
                 "gatewayNamespace": of_istio("istio-ingress"),
-                "selector": of_istio({"istio": "ingress"}),
+                "selector": {"istio": "ingress"},
                 "hosts": ["hello.example.com"],
                 "issuer": {
                     "certPem": issuer["cert_pem"],
