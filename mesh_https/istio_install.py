@@ -211,6 +211,7 @@ class GatewayInfo:
     selector: dict[str, str]
     """Pod labels that select it: an ``HttpsGateway``'s ``selector``."""
     service_account: str
+    """The workload's service account: the identity its principal names."""
     principal: str
     """Its SPIFFE principal, for ``StrictMtls``'s ``gateway_principals``."""
 

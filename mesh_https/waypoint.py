@@ -58,8 +58,11 @@ class WaypointInfo:
     """The waypoint's facts as plain values, for ``StrictMtls``'s ``waypoints``."""
 
     name: str
+    """The waypoint Gateway's name (what ``istio.io/use-waypoint`` names)."""
     namespace: str
+    """The namespace it serves."""
     traffic: str
+    """``service``, ``workload`` or ``all``: the traffic it handles."""
     principal: str
     """The identity traffic through the waypoint arrives with at the workloads."""
 

@@ -203,6 +203,16 @@ users:
 """
 
 
+def _issuer(issuer: Mapping[str, Any]) -> dict[str, Any]:
+    """``CertificateAuthority.issuer()`` as another language writes it, from the CA's outputs."""
+    return {
+        "certPem": issuer["cert_pem"],
+        "privateKeyPem": issuer["private_key_pem"],
+        "chainPem": issuer["chain_pem"],
+        "rootCertPem": issuer["root_cert_pem"],
+    }
+
+
 def _upstream() -> dict[str, Any]:
     """What the programs have before the component: a resource to come after, and a CA."""
     ca = mh.CertificateAuthority("ca", {"common_name": "Edge CA"})
@@ -271,12 +281,7 @@ CASES: list[
             "uses": ["server_auth"],
         },
         lambda u: {
-            "issuer": {
-                "certPem": u["issuer"]["cert_pem"],
-                "privateKeyPem": u["issuer"]["private_key_pem"],
-                "chainPem": u["issuer"]["chain_pem"],
-                "rootCertPem": u["issuer"]["root_cert_pem"],
-            },
+            "issuer": _issuer(u["issuer"]),
             "commonName": "api.example.com",
             "dnsNames": ["api.example.com"],
             "uses": ["server_auth"],
@@ -297,12 +302,7 @@ CASES: list[
             "selector": {"istio": "ingress"},
             "hosts": ["hello.example.com"],
             "mode": "MUTUAL",
-            "issuer": {
-                "certPem": u["issuer"]["cert_pem"],
-                "privateKeyPem": u["issuer"]["private_key_pem"],
-                "chainPem": u["issuer"]["chain_pem"],
-                "rootCertPem": u["issuer"]["root_cert_pem"],
-            },
+            "issuer": _issuer(u["issuer"]),
         },
     ),
     (
@@ -414,12 +414,7 @@ def test_a_structural_output_from_another_component_is_used_once_known() -> None
                 "gatewayNamespace": of_istio("istio-ingress"),
                 "selector": {"istio": "ingress"},
                 "hosts": ["hello.example.com"],
-                "issuer": {
-                    "certPem": issuer["cert_pem"],
-                    "privateKeyPem": issuer["private_key_pem"],
-                    "chainPem": issuer["chain_pem"],
-                    "rootCertPem": issuer["root_cert_pem"],
-                },
+                "issuer": _issuer(issuer),
             },
         )
         recording = session.settle()

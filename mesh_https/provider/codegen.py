@@ -210,35 +210,32 @@ class _Writer:
             if field in required:
                 annotation = f"Required[{annotation}]"
             lines.append(f"    {field}: {annotation}\n")
-            lines.append(_doc(docs.get(field) or f"``{field}``.", "    "))
+            lines.append(_doc(docs.get(field), "    "))
         return lines
 
     def typed_dict(self, td: type) -> str:
-        if td in self.named:
-            return self.named[td]
-        name = td.__name__
-        self.named[td] = name
-        fields = self._fields(
-            name, contract.field_types(td), field_docs(td), contract.required_keys(td)
+        return self._object(
+            td, contract.field_types(td), field_docs(td), contract.required_keys(td)
         )
-        self.blocks.append(
-            f"class {name}(TypedDict, total=False):\n"
-            + _doc(td.__doc__, "    ")
-            + "".join(fields or ["    pass\n"])
-        )
-        return name
 
     def dataclass(self, dc: type) -> str:
-        if dc in self.named:
-            return self.named[dc]
-        name = dc.__name__
-        self.named[dc] = name
         hints = typing.get_type_hints(dc)
-        wanted = {f.name: hints[f.name] for f in dataclasses.fields(dc)}
-        docs = _class_docs(dc)
-        fields = self._fields(name, wanted, docs, set(wanted))
+        fields = {f.name: hints[f.name] for f in dataclasses.fields(dc)}
+        return self._object(dc, fields, _class_docs(dc), set(fields))
+
+    def _object(
+        self, cls: type, hints: Mapping[str, Any], docs: Mapping[str, str], required: set[str]
+    ) -> str:
+        """An object type: a TypedDict of the fields, under the declaration's name."""
+        if cls in self.named:
+            return self.named[cls]
+        name = cls.__name__
+        self.named[cls] = name
+        fields = self._fields(name, hints, docs, required)
         self.blocks.append(
-            f"class {name}(TypedDict, total=False):\n" + _doc(dc.__doc__, "    ") + "".join(fields)
+            f"class {name}(TypedDict, total=False):\n"
+            + _doc(cls.__doc__, "    ")
+            + "".join(fields or ["    pass\n"])
         )
         return name
 
@@ -264,11 +261,11 @@ class _Writer:
                 if any(re.search(rf"\b{n}\b", annotation) for n in self.named.values()):
                     ignore = "  # type: ignore[assignment]"
             outputs.append(f"    {field}: {annotation}{ignore}\n")
-            outputs.append(_doc(docs.get(field) or f"``{field}``.", "    "))
+            outputs.append(_doc(docs.get(field), "    "))
         extra_reads: list[str] = []
         for field, extra in extras.items():
             annotation = self.expr(extra.type, cls.__name__, field)
-            doc = inspect.getdoc(getattr(cls, extra.source)) or f"``{field}``."
+            doc = inspect.getdoc(getattr(cls, extra.source))
             outputs.append(
                 f"    {field}: pulumi.Output[{annotation}]"
                 f" = _runtime.published({field!r})  # type: ignore[assignment]\n"

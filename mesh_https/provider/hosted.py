@@ -806,7 +806,7 @@ and values, or (`HttpsGateway.workload`) from a Gateway API Gateway's name."""
     selector: Required[pulumi.Input[dict[str, str]]]
     """Pod labels that select it: an `HttpsGateway`'s `selector`."""
     service_account: Required[pulumi.Input[str]]
-    """`service_account`."""
+    """The workload's service account: the identity its principal names."""
     principal: Required[pulumi.Input[str]]
     """Its SPIFFE principal, for `StrictMtls`'s `gateway_principals`."""
 
@@ -1345,11 +1345,11 @@ workloads, or both."""
 class WaypointInfo(TypedDict, total=False):
     """The waypoint's facts as plain values, for `StrictMtls`'s `waypoints`."""
     name: Required[pulumi.Input[str]]
-    """`name`."""
+    """The waypoint Gateway's name (what `istio.io/use-waypoint` names)."""
     namespace: Required[pulumi.Input[str]]
-    """`namespace`."""
+    """The namespace it serves."""
     traffic: Required[pulumi.Input[str]]
-    """`traffic`."""
+    """`service`, `workload` or `all`: the traffic it handles."""
     principal: Required[pulumi.Input[str]]
     """The identity traffic through the waypoint arrives with at the workloads."""
 
