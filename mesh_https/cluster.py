@@ -164,7 +164,8 @@ def cloud_sdk(component: str, module: str, package: str, extra: str) -> Any:
             component,
             "(package)",
             f"needs {package}, which mesh-https installs with its `{extra}` extra: "
-            f"pip install 'mesh-https[{extra}]'",
+            f"pip install 'mesh-https[{extra}]' (for other languages, `..[{extra}]` in the "
+            "provider's requirements.txt)",
         )
 
 

@@ -131,6 +131,8 @@ class _Writer:
         self.named: dict[Any, str] = {}
         self.enums: dict[str, tuple[Any, ...]] = {}
         self.in_output = False
+        self.field_doc: str | None = None
+        """The docstring of the field being written: an enum made for it takes it."""
 
     # ---------------------------------------------------------------------------- types
 
@@ -192,7 +194,8 @@ class _Writer:
         if name not in self.enums:
             self.enums[name] = values
             base = "str" if all(isinstance(v, str) for v in values) else "int"
-            lines = [f"class {name}({base}, Enum):\n", _doc(f"``{owner}.{field}``.", "    ")]
+            doc = self.field_doc or f"``{owner}.{field}``."
+            lines = [f"class {name}({base}, Enum):\n", _doc(doc, "    ")]
             lines += [f"    {_member(v, field)} = {v!r}\n" for v in values]
             self.blocks.append("".join(lines))
         return name
@@ -202,6 +205,7 @@ class _Writer:
     ) -> list[str]:
         lines: list[str] = []
         for field, tp in hints.items():
+            self.field_doc = docs.get(field)
             annotation = self.expr(tp, name, field)
             if annotation is None:
                 continue

@@ -16,7 +16,7 @@ from mesh_https.provider import runtime as _runtime
 
 
 class AksClusterSkuTier(str, Enum):
-    """`AksClusterArgs.sku_tier`."""
+    """The control plane's tier: `Free` (default; no SLA), `Standard` or `Premium`."""
     FREE = 'Free'
     STANDARD = 'Standard'
     PREMIUM = 'Premium'
@@ -99,13 +99,13 @@ Default: the route's own service."""
 
 
 class RedirectScheme(str, Enum):
-    """`RedirectArgs.scheme`."""
+    """The new scheme."""
     HTTP = 'http'
     HTTPS = 'https'
 
 
 class RedirectResponseCode(int, Enum):
-    """`RedirectArgs.response_code`."""
+    """The redirect status. Default 301."""
     RESPONSECODE301 = 301
     RESPONSECODE302 = 302
     RESPONSECODE303 = 303
@@ -235,7 +235,7 @@ class MirrorArgs(TypedDict, total=False):
 
 
 class LoadBalancerSimple(str, Enum):
-    """`LoadBalancerArgs.simple`."""
+    """`ROUND_ROBIN`, `LEAST_REQUEST` or `RANDOM`."""
     ROUND_ROBIN = 'ROUND_ROBIN'
     LEAST_REQUEST = 'LEAST_REQUEST'
     RANDOM = 'RANDOM'
@@ -282,12 +282,16 @@ class OutlierDetectionArgs(TypedDict, total=False):
 
 
 class CanaryRouteTlsMode(str, Enum):
-    """`CanaryRouteArgs.tls_mode`."""
+    """Set `ISTIO_MUTUAL` explicitly on the DestinationRule. Auto mTLS already does this
+inside the mesh; setting any other mode here would override it (and break STRICT)."""
     ISTIO_MUTUAL = 'ISTIO_MUTUAL'
 
 
 class CanaryRouteApi(str, Enum):
-    """`CanaryRouteArgs.api`."""
+    """`istio` (default): a DestinationRule and a VirtualService. `gateway-api`: an
+HTTPRoute (attached to the Service for in-mesh callers, and to the gateways), a Service
+per version, and ReferenceGrants for backends in other namespaces; see
+`mesh_https.http_route` for what it cannot express."""
     ISTIO = 'istio'
     GATEWAY_API = 'gateway-api'
 
@@ -404,19 +408,19 @@ empty when no gateway is bound."""
 
 
 class KeyAlgorithm(str, Enum):
-    """`KeyArgs.algorithm`."""
+    """`ECDSA` (default) or `RSA`."""
     ECDSA = 'ECDSA'
     RSA = 'RSA'
 
 
 class KeyEcdsaCurve(str, Enum):
-    """`KeyArgs.ecdsa_curve`."""
+    """ECDSA curve: `P256` (default) or `P384`."""
     P256 = 'P256'
     P384 = 'P384'
 
 
 class KeyRsaBits(int, Enum):
-    """`KeyArgs.rsa_bits`."""
+    """RSA key size: 2048 (default), 3072 or 4096."""
     RSABITS2048 = 2048
     RSABITS3072 = 3072
     RSABITS4096 = 4096
@@ -638,13 +642,16 @@ interface: an explicit provider, a load balancer, and the gateway's NLB Service.
 
 
 class HttpsGatewayApi(str, Enum):
-    """`HttpsGatewayArgs.api`."""
+    """`istio` (default): an Istio Gateway bound to the workload `selector` picks.
+`gateway-api`: a Kubernetes Gateway (`gatewayClassName: istio`) that istiod deploys
+a workload for, `<name>-istio`, in `gateway_namespace`."""
     ISTIO = 'istio'
     GATEWAY_API = 'gateway-api'
 
 
 class GatewayServiceType(str, Enum):
-    """`GatewayServiceArgs.type`."""
+    """Service type. `NodePort` where no load balancer exists (kind); `ClusterIP` for a
+gateway reached only from inside the cluster."""
     LOAD_BALANCER = 'LoadBalancer'
     NODE_PORT = 'NodePort'
     CLUSTER_IP = 'ClusterIP'
@@ -662,13 +669,13 @@ gateway reached only from inside the cluster."""
 
 
 class HttpsGatewayGrouping(str, Enum):
-    """`HttpsGatewayArgs.grouping`."""
+    """`shared` (default): one certificate for all hosts; `per_host`: one each."""
     SHARED = 'shared'
     PER_HOST = 'per_host'
 
 
 class GatewayCertificateMode(str, Enum):
-    """`GatewayCertificateArgs.mode`."""
+    """This server's TLS mode. Default: the gateway's `mode`."""
     SIMPLE = 'SIMPLE'
     MUTUAL = 'MUTUAL'
     OPTIONAL_MUTUAL = 'OPTIONAL_MUTUAL'
@@ -696,7 +703,8 @@ URI, email or IP; Istio's `subjectAltNames`). Default: the gateway's."""
 
 
 class HttpsGatewayMode(str, Enum):
-    """`HttpsGatewayArgs.mode`."""
+    """`SIMPLE` (default), `MUTUAL` (client certificates required), `OPTIONAL_MUTUAL`
+(verified if presented) or `PASSTHROUGH`; the default of every certificate's `mode`."""
     SIMPLE = 'SIMPLE'
     MUTUAL = 'MUTUAL'
     OPTIONAL_MUTUAL = 'OPTIONAL_MUTUAL'
@@ -704,7 +712,7 @@ class HttpsGatewayMode(str, Enum):
 
 
 class HttpsGatewayMinTlsVersion(str, Enum):
-    """`HttpsGatewayArgs.min_tls_version`."""
+    """Lowest TLS version accepted. Default `TLSV1_2`; nothing lower is allowed."""
     TLSV1_2 = 'TLSV1_2'
     TLSV1_3 = 'TLSV1_3'
 
@@ -875,13 +883,15 @@ class ChartRepositoryAuthArgs(TypedDict, total=False):
 
 
 class IstioInstallMode(str, Enum):
-    """`IstioInstallArgs.mode`."""
+    """Data-plane mode. `sidecar` (default) or `ambient` (adds cni and ztunnel)."""
     SIDECAR = 'sidecar'
     AMBIENT = 'ambient'
 
 
 class IstioInstallApi(str, Enum):
-    """`IstioInstallArgs.api`."""
+    """The install's default routing API, for `HttpsGateway` and `CanaryRoute` to take
+from `info.api`: `istio` (default) or `gateway-api`, which also installs the
+Gateway API CRDs unless `gateway_api_crds` says otherwise."""
     ISTIO = 'istio'
     GATEWAY_API = 'gateway-api'
 
@@ -1138,7 +1148,7 @@ class LeafCertificate(_mesh.LeafCertificate):
 
 
 class MeshNamespaceMode(str, Enum):
-    """`MeshNamespaceArgs.mode`."""
+    """`sidecar` or `ambient`: `IstioInstall.info.mode`. Default `sidecar`."""
     SIDECAR = 'sidecar'
     AMBIENT = 'ambient'
 
@@ -1189,19 +1199,19 @@ class MeshNamespace(_mesh.MeshNamespace):
 
 
 class StrictMtlsDataPlaneMode(str, Enum):
-    """`StrictMtlsArgs.data_plane_mode`."""
+    """The install's mode: ambient has no DISABLE. Default `sidecar`."""
     SIDECAR = 'sidecar'
     AMBIENT = 'ambient'
 
 
 class StrictMtlsPeerMode(str, Enum):
-    """`StrictMtlsArgs.peer_mode`."""
+    """Mode of every PeerAuthentication made here. Default `STRICT`."""
     STRICT = 'STRICT'
     PERMISSIVE = 'PERMISSIVE'
 
 
 class PortExceptionMode(str, Enum):
-    """`PortExceptionArgs.mode`."""
+    """`PERMISSIVE` (plaintext also accepted) or `DISABLE` (sidecar mode only)."""
     PERMISSIVE = 'PERMISSIVE'
     DISABLE = 'DISABLE'
 
@@ -1319,7 +1329,8 @@ See the module docstring for why no DestinationRule is needed for mTLS itself.""
 
 
 class WaypointTraffic(str, Enum):
-    """`WaypointArgs.traffic`."""
+    """What it carries (`istio.io/waypoint-for`): traffic to services (default), to
+workloads, or both."""
     SERVICE = 'service'
     WORKLOAD = 'workload'
     ALL = 'all'
