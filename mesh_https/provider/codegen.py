@@ -65,7 +65,7 @@ class Extra:
     type: Any
     """The declared type of what it returns."""
     source: str
-    """The attribute to read, e.g. ``issuer`` (called when it is a method)."""
+    """The attribute to read, e.g. ``route_target`` (called when it is a method)."""
 
 
 def extra_outputs() -> dict[str, dict[str, Extra]]:
@@ -141,9 +141,6 @@ class _Writer:
         origin = get_origin(tp)
         if origin is typing.Annotated:
             return self.expr(get_args(tp)[0], owner, field)
-        if origin in (typing.Required, typing.NotRequired):
-            inner = self.expr(get_args(tp)[0], owner, field)
-            return None if inner is None else f"{origin.__name__}[{inner}]"
         if origin is Literal:
             if self.in_output:
                 # The host maps enums inside output objects to empty objects.
@@ -257,8 +254,6 @@ class _Writer:
             if annotation is None:
                 continue
             ignore = ""
-            if field == "ARGS":
-                continue
             if get_origin(tp) is not pulumi.Output:
                 plain.append(field)
                 # A mirrored type has the declaration's name but is another class.
