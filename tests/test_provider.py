@@ -139,6 +139,15 @@ def test_an_enum_inside_an_output_object_is_refused() -> None:
         writer.expr(mh.GatewayServiceArgs, "KindCluster", "gateway_service")
 
 
+def test_a_component_without_args_is_refused() -> None:
+    class Bare(pulumi.ComponentResource):
+        def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+            super().__init__("mesh-https:index:Bare", name, None, opts)
+
+    with pytest.raises(TypeError, match="Bare: the host needs its inputs declared as Args"):
+        codegen._Writer().component(Bare, {})
+
+
 def test_a_union_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match=r"Thing\.field: the host takes no union"):
         codegen._Writer().expr(str | int, "Thing", "field")

@@ -244,7 +244,9 @@ class _Writer:
 
     def component(self, cls: type[pulumi.ComponentResource], extras: Mapping[str, Extra]) -> None:
         args = args_type(cls)
-        args_name = self.typed_dict(args) if args is not None else None
+        if args is None:
+            raise TypeError(f"{cls.__name__}: the host needs its inputs declared as Args")
+        args_name = self.typed_dict(args)
         outputs: list[str] = []
         docs = _class_docs(cls)
         plain: list[str] = []
@@ -273,8 +275,7 @@ class _Writer:
             extra_reads.append(f"{field!r}: {extra.source!r}")
         self.in_output = False
         name = cls.__name__
-        args_annotation = args_name or "_runtime.NoArgs"
-        declaration = f"_mesh.{args.__name__}" if args is not None else "None"
+        declaration = f"_mesh.{args.__name__}"
         keywords = ", keywords=True" if getattr(cls, "ARGS", None) is not None else ""
         self.blocks.append(
             f"class {name}(_mesh.{name}):\n"
@@ -285,7 +286,7 @@ class _Writer:
             + "    def __init__(\n"
             + "        self,\n"
             + "        name: str,\n"
-            + f"        args: {args_annotation},\n"
+            + f"        args: {args_name},\n"
             + "        opts: Optional[pulumi.ResourceOptions] = None,\n"
             + "    ) -> None:\n"
             + "        _runtime.construct(\n"

@@ -12,6 +12,10 @@ component validates and registers exactly what it would for a Python program:
   as it is, for the component to refuse with its usual error;
 - the ``dependsOn`` resource option fills ``depends_on`` (and so reaches the children that
   need it, as the Python input does);
+- an Output of a list of objects (which the host passes on without mapping names) gets its
+  keys back in Python's spelling;
+- whole numbers, which cross the wire as floats, become integers where the declaration says
+  ``int`` (the host leaves them floats);
 - field paths in errors are spelt as the schema spells them (``gatewayNamespace``).
 
 :func:`publish` makes the outputs the host reads plain data.
@@ -24,17 +28,13 @@ import dataclasses
 import enum
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
 import pulumi
 from pulumi.output import contains_unknowns
 
 from mesh_https import contract
 from mesh_https.validation import ValidationError
-
-
-class NoArgs(TypedDict, total=False):
-    """A component without inputs."""
 
 
 def _ready(output: pulumi.Output[Any]) -> Any | None:
@@ -113,7 +113,7 @@ def _schema_path(field: str) -> str:
 def construct(
     component: pulumi.ComponentResource,
     python_class: type[pulumi.ComponentResource],
-    args_type: type | None,
+    args_type: type,
     name: str,
     args: Mapping[str, Any] | None,
     opts: pulumi.ResourceOptions | None,
@@ -124,9 +124,7 @@ def construct(
     ``args_type`` (passed as keyword arguments where the class takes them so)."""
     init = cast(Any, python_class).__init__
     try:
-        if args_type is None:
-            init(component, name, opts=opts)
-        elif keywords:
+        if keywords:
             given = python_args(args_type, args, opts)
             optional = contract.field_types(args_type).keys() - contract.required_keys(args_type)
             init(component, name, **{**dict.fromkeys(optional), **given}, opts=opts)
