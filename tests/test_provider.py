@@ -8,15 +8,19 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from google.protobuf import empty_pb2
 from hosting import Refused, construct
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 import mesh_https as mh
 from mesh_https import contract
@@ -151,6 +155,29 @@ def test_a_component_without_args_is_refused() -> None:
 def test_a_union_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match=r"Thing\.field: the host takes no union"):
         codegen._Writer().expr(str | int, "Thing", "field")
+
+
+def test_the_plugin_serves_the_schema_over_grpc() -> None:
+    """The plugin as the CLI starts it (``python provider <engine address>``): it prints its
+    port, and its GetSchema answers with the golden schema."""
+    plugin = subprocess.Popen(
+        [sys.executable, str(ROOT / "provider"), "127.0.0.1:9"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert plugin.stdout is not None
+        port = int(plugin.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            served = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
+            info = stub.GetPluginInfo(empty_pb2.Empty(), timeout=60)
+    finally:
+        plugin.kill()
+        plugin.wait(timeout=30)
+    assert json.loads(served.schema) == json.loads(GOLDEN.read_text())
+    assert info.version == schema()["version"]
 
 
 def test_metaschema_validation_needs_the_pulumi_cli() -> None:
