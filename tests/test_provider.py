@@ -17,7 +17,8 @@ import grpc
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from google.protobuf import empty_pb2
+from fake_engine import FakeEngine
+from google.protobuf import empty_pb2, struct_pb2
 from hosting import Refused, construct
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -524,3 +525,74 @@ def test_hosted_outputs_are_plain_data() -> None:
         assert gateway["workload"]["principal"] == "cluster.local/ns/istio-ingress/sa/edge-istio"
         assert gateway["routeTarget"] == {"ref": "istio-ingress/edge", "hosts": ["a.example.com"]}
         session.settle()
+
+
+# --------------------------------------------------------------- the plugin, as a process
+
+STACK_URN = "urn:pulumi:stack::project::pulumi:pulumi:Stack::project-stack"
+
+# Every case but LeafCertificate, whose issuer is an upstream resource of the calling program.
+PROCESS_CASES = [c for c in CASES if c[0] != "LeafCertificate"]
+
+
+def construct_in_plugin(component: str, name: str, inputs: dict[str, Any]) -> tuple[Any, Recording]:
+    """``Construct`` sent over gRPC to the plugin process started as the CLI starts it, its
+    children registered with a stand-in engine over gRPC: nothing in the path is patched."""
+    engine = FakeEngine()
+    plugin = subprocess.Popen(
+        [sys.executable, str(ROOT / "provider"), engine.address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert plugin.stdout is not None
+        port = int(plugin.stdout.readline())
+        request = struct_pb2.Struct()
+        request.update(inputs)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            response = stub.Construct(
+                provider_pb2.ConstructRequest(
+                    project="project",
+                    stack="stack",
+                    organization="organization",
+                    type=f"{PACKAGE}:index:{component}",
+                    name=name,
+                    parent=STACK_URN,
+                    inputs=request,
+                    monitorEndpoint=engine.address,
+                    accepts_output_values=True,
+                ),
+                timeout=120,
+            )
+    finally:
+        plugin.kill()
+        plugin.wait(timeout=30)
+        engine.stop()
+    return response, engine.recording
+
+
+@pytest.mark.parametrize(
+    ("component", "python_args", "host_inputs"), PROCESS_CASES, ids=[c[0] for c in PROCESS_CASES]
+)
+def test_the_plugin_process_registers_what_the_python_api_registers(
+    component: str,
+    python_args: Callable[[dict[str, Any]], dict[str, Any]],
+    host_inputs: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    with MockSession() as session:
+        up = _upstream()
+        args = {k: v for k, v in python_args(up).items() if k not in ("depends_on", "issuer")}
+        getattr(mh, component)(component.lower(), args)
+        # Leave out what _upstream() made: the CA named "ca" with its children, and "after".
+        expected = [
+            r
+            for r in _records(session.settle(), component)
+            if not re.fullmatch(r"ca|ca-.*|after", r[1].rsplit("::", 1)[-1])
+        ]
+    inputs = {k: v for k, v in host_inputs(up).items() if k != "issuer"}
+    with MockSession():  # the stand-in engine names URNs after this session's stack
+        response, recording = construct_in_plugin(component, component.lower(), inputs)
+    assert response.urn.endswith(f"{PACKAGE}:index:{component}::{component.lower()}")
+    assert _records(recording, component) == expected
