@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import copy
 import runpy
+import subprocess
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 from unittest import mock
 
+import grpc
+import pulumi_tls as tls
 import pytest
 from conftest import ROOT, run_stack
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import (
     EnforcementLevel,
 )
@@ -22,6 +27,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from mesh_https import analysis
 from mesh_https.policies import NAMED, PACK, PRIVATE_KEY, check, evaluate, policies, resource
+from mesh_https.testing import MockSession
 
 Resource = dict[str, Any]
 """A recorded resource as the engine sends it to a policy: type, name, URN and props."""
@@ -63,10 +69,13 @@ def test_the_dev_stack_passes_every_policy() -> None:
 def test_check_reads_a_recording() -> None:
     recording, _ = run_stack("dev")
     assert check(recording) == []
-    recording, _ = run_stack(
-        "dev", **{"mesh-https:gateway": {"hosts": ["a.example.com"], "minTlsVersion": "TLSV1_3"}}
-    )
-    assert check(recording) == []
+    with MockSession() as session:
+        tls.PrivateKey("default-curve", algorithm="ECDSA")
+        found = check(session.settle())
+    assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in found if v.urn] == [
+        ("no-weak-keys", "default-curve")
+    ]
+    assert "P-224" in found[0].message
 
 
 def test_policy_names_are_unique_and_every_check_is_covered() -> None:
@@ -276,3 +285,34 @@ def test_the_entry_point_builds_the_pack_from_these_policies() -> None:
     kwargs = pack.call_args.kwargs
     assert kwargs["name"] == PACK and kwargs["enforcement_level"] == EnforcementLevel.MANDATORY
     assert [p.name for p in kwargs["policies"]] == [p.name for p in policies()]
+
+
+def test_the_pack_process_analyzes_a_stack_over_grpc() -> None:
+    """The pack as the CLI starts it (``python policy``): it prints its port and answers
+    GetAnalyzerInfo and AnalyzeStack."""
+    pack = subprocess.Popen(
+        [sys.executable, str(ROOT / "policy")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    resources = dev_stack()
+    resources.remove(
+        one(resources, "PeerAuthentication", lambda r: not r["props"]["spec"].get("selector"))
+    )
+    try:
+        assert pack.stdout is not None
+        port = int(pack.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+            clean = stub.AnalyzeStack(stack_request(dev_stack()), timeout=60)
+            broken = stub.AnalyzeStack(stack_request(resources), timeout=60)
+    finally:
+        pack.kill()
+        pack.wait(timeout=30)
+    assert [p.name for p in info.policies] == [p.name for p in policies()]
+    assert list(clean.diagnostics) == []
+    assert [(d.policyName, d.enforcementLevel) for d in broken.diagnostics] == [
+        ("mesh-wide-strict-mtls", proto.MANDATORY)
+    ]
