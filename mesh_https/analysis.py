@@ -100,7 +100,8 @@ def kind_key(obj: Mapping[str, Any]) -> str:
     )
 
 
-def _ref(obj: Mapping[str, Any]) -> str:
+def object_ref(obj: Mapping[str, Any]) -> str:
+    """How a finding names an object: ``Kind namespace/name``."""
     namespace, name = _meta(obj)
     return f"{obj.get('kind')} {namespace}/{name}"
 
@@ -313,7 +314,7 @@ def _check_gateway_refs(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "IST0101",
-                    _ref(vs),
+                    object_ref(vs),
                     f"gateway {key!r} does not exist; known gateways: {sorted(gateways)}",
                 )
 
@@ -331,7 +332,7 @@ def _check_subsets(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "IST0101",
-                    _ref(vs),
+                    object_ref(vs),
                     f"routes to subset {subset!r} of {host}, which has no DestinationRule",
                 )
                 continue
@@ -340,7 +341,7 @@ def _check_subsets(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "IST0101",
-                    _ref(vs),
+                    object_ref(vs),
                     f"routes to subset {subset!r} of {host}; its DestinationRule has "
                     f"{sorted(str(s) for s in subsets)}",
                 )
@@ -353,7 +354,7 @@ def _servers(gw: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _check_conflicting_gateways(g: _Graph) -> Iterable[Finding]:
     seen: dict[tuple[Any, ...], str] = {}
-    for gw in sorted(g.kind("Gateway"), key=_ref):
+    for gw in sorted(g.kind("Gateway"), key=object_ref):
         selector = tuple(sorted((_spec(gw).get("selector") or {}).items()))
         for server in _servers(gw):
             port = (server.get("port") or {}).get("number")
@@ -364,7 +365,7 @@ def _check_conflicting_gateways(g: _Graph) -> Iterable[Finding]:
                     yield Finding(
                         "error",
                         "IST0145",
-                        _ref(gw),
+                        object_ref(gw),
                         f"port {port} host {_server_host(host)!r} is also on gateway "
                         f"{seen[key]} with the same selector; Envoy keeps only one",
                     )
@@ -407,7 +408,7 @@ def _check_vs_hosts_on_gateways(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "IST0132",
-                _ref(vs),
+                object_ref(vs),
                 f"host {host!r} is served by none of its gateways (they serve {everything})",
             )
 
@@ -430,7 +431,7 @@ def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:
         if "mesh" not in gateways:
             continue
         for host in _spec(vs).get("hosts") or []:
-            owners[_fqdn(str(host), namespace)].append(_ref(vs))
+            owners[_fqdn(str(host), namespace)].append(object_ref(vs))
     for host, refs in sorted(owners.items()):
         if len(refs) > 1:
             for ref in sorted(refs):
@@ -461,7 +462,7 @@ def _check_credential_namespace(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "MESH001",
-                    _ref(gw),
+                    object_ref(gw),
                     f"secret {credential!r} is in {sorted(where)}, but the gateway workload runs "
                     f"in {sorted(workload)}, where credentialName is looked up",
                 )
@@ -469,7 +470,7 @@ def _check_credential_namespace(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "info",
                     "MESH001",
-                    _ref(gw),
+                    object_ref(gw),
                     f"secret {credential!r} is not made by this program; it must exist in "
                     f"{sorted(workload)}",
                 )
@@ -508,7 +509,7 @@ def _check_dr_tls(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "MESH002",
-                    _ref(dr),
+                    object_ref(dr),
                     f"TLS mode {mode} to in-mesh host {host} overrides auto mTLS, but its "
                     "namespace is STRICT: requests will fail (503). Remove the TLS "
                     "setting or use ISTIO_MUTUAL",
@@ -525,7 +526,7 @@ def _check_dr_tls(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "IST0128",
-                    _ref(dr),
+                    object_ref(dr),
                     f"TLS origination to {host} sets no caCertificates; the server's "
                     "certificate is not verified",
                 )
@@ -543,7 +544,7 @@ def _check_allow_everything(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "MESH003",
-                _ref(policy),
+                object_ref(policy),
                 f"has an empty rule, which allows every request in {scope}",
             )
 
@@ -556,7 +557,7 @@ def _check_mesh_wide_peer_authentication(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "MESH004",
-                _ref(pa),
+                object_ref(pa),
                 f"has a selector in the root namespace {namespace!r}; it is not mesh-wide. "
                 "Remove the selector for a mesh-wide policy",
             )
@@ -569,7 +570,7 @@ def _check_mesh_wide_peer_authentication(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "error",
                 "MESH004",
-                _ref(pa),
+                object_ref(pa),
                 f"looks mesh-wide, but the root namespace is {g.root_namespace!r}; here it "
                 "applies to istio-system only",
             )
@@ -589,7 +590,7 @@ def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
                     yield Finding(
                         "error",
                         "MESH005",
-                        _ref(vs),
+                        object_ref(vs),
                         f"is bound to gateway {_gateway_key(ref, namespace)}, whose proxy runs "
                         f"in {proxy!r}, but its exportTo hides it from there",
                     )
@@ -602,7 +603,7 @@ def _check_gateway_visibility(g: _Graph) -> Iterable[Finding]:
                         yield Finding(
                             "error",
                             "MESH005",
-                            _ref(vs),
+                            object_ref(vs),
                             f"sends gateway traffic to subset {destination['subset']!r} of "
                             f"{host}, but no DestinationRule for it is exported to {proxy!r}",
                         )
@@ -657,7 +658,7 @@ def _check_shadowed_routes(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH007",
-                    _ref(vs),
+                    object_ref(vs),
                     f"route {label!r} comes after {catch_all!r}, which matches every request: "
                     "it is never used. Put the catch-all last",
                 )
@@ -667,7 +668,7 @@ def _check_shadowed_routes(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH007",
-                    _ref(vs),
+                    object_ref(vs),
                     f"route {label!r} has the same match as an earlier route, which wins: it is "
                     "never used",
                 )
@@ -729,7 +730,7 @@ def _check_allows_add_up(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "MESH008",
-                _ref(policy),
+                object_ref(policy),
                 f"admits callers to the workloads {labels}, but ALLOW policies add up: the "
                 f"namespace-wide {', '.join(sorted(wide))} admits its callers to them too. To "
                 "admit these callers only, add a DENY for every other source (StrictMtls: "
@@ -775,7 +776,7 @@ def _check_export_bypass(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH009",
-                    _ref(vs),
+                    object_ref(vs),
                     f"is not exported to namespace {caller!r}, whose callers an "
                     f"AuthorizationPolicy admits to {namespace!r}: their requests reach the "
                     "service without these routes. Add it to exportTo",
@@ -813,7 +814,7 @@ def _check_ambient_l7(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "error",
                 "MESH010",
-                _ref(policy),
+                object_ref(policy),
                 f"matches paths, methods or hosts in ambient namespace {namespace!r}, which "
                 "ztunnel cannot see: add a waypoint and attach the policy to it (targetRefs)",
             )
@@ -824,7 +825,7 @@ def _check_ambient_l7(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "MESH011",
-                _ref(vs),
+                object_ref(vs),
                 f"routes in-mesh traffic in ambient namespace {namespace!r}, which uses no "
                 "waypoint: ztunnel ignores it. Add a waypoint (istio.io/use-waypoint)",
             )
@@ -835,7 +836,7 @@ def _check_ambient_l7(g: _Graph) -> Iterable[Finding]:
             yield Finding(
                 "warning",
                 "MESH011",
-                _ref(route),
+                object_ref(route),
                 f"attaches to a Service in ambient namespace {namespace!r}, which uses no "
                 "waypoint: nothing applies it. Add a waypoint (istio.io/use-waypoint)",
             )
@@ -867,7 +868,7 @@ def _check_gateway_api_routes(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "MESH012",
-                    _ref(route),
+                    object_ref(route),
                     f"attaches to Gateway {key}, which does not exist",
                 )
     for key, gw in sorted(gateways.items()):
@@ -879,7 +880,7 @@ def _check_gateway_api_routes(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH013",
-                    _ref(gw),
+                    object_ref(gw),
                     f"listener {name!r} has no route attached: it serves nothing",
                 )
 
@@ -908,7 +909,7 @@ def _check_certificate_grants(g: _Graph) -> Iterable[Finding]:
                     yield Finding(
                         "error",
                         "MESH014",
-                        _ref(gw),
+                        object_ref(gw),
                         f"listener {listener.get('name')!r} uses Secret {target}/{name}, and "
                         f"no ReferenceGrant in {target!r} lets Gateways in {namespace!r} read it",
                     )
@@ -967,7 +968,7 @@ def _check_https_only(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH016",
-                    _ref(gw),
+                    object_ref(gw),
                     f"serves plain {protocol} on port {port.get('number')}; only a port-80 "
                     "server with tls.httpsRedirect may be plain",
                 )
@@ -987,7 +988,7 @@ def _check_https_only(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "warning",
                     "MESH016",
-                    _ref(gw),
+                    object_ref(gw),
                     f"listener {section!r} serves plain HTTP on port {listener.get('port')}; "
                     "only a port-80 listener whose routes all redirect to https may be plain",
                 )
@@ -1001,7 +1002,7 @@ def _check_tls_version(g: _Graph) -> Iterable[Finding]:
                 yield Finding(
                     "error",
                     "MESH017",
-                    _ref(gw),
+                    object_ref(gw),
                     f"accepts {version}; set minProtocolVersion TLSV1_2 or TLSV1_3",
                 )
 

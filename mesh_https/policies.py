@@ -105,9 +105,7 @@ class Program:
                 props = _plain(resource.props)
                 obj = {k: props.get(k) for k in ("apiVersion", "kind", "metadata", "spec")}
                 objects.append(obj)
-                meta = obj.get("metadata") or {}
-                ref = f"{obj['kind']} {meta.get('namespace') or 'default'}/{meta.get('name')}"
-                urns[ref] = resource.urn
+                urns[analysis.object_ref(obj)] = resource.urn
         return cls(objects, releases, certificates, urns)
 
     def findings(self) -> list[analysis.Finding]:
@@ -118,8 +116,8 @@ def findings(resources: Sequence[PolicyResource]) -> tuple[list[analysis.Finding
     """The analysis of a stack, and the URNs of its objects.
 
     Each stack policy runs it anew: the SDK hands each policy its own copy of the resources,
-    so there is no safe key to share one result by (the analysis of 1000 services takes
-    under a tenth of a second)."""
+    so there is no safe key to share one result by. Reading and analysing a mesh of 1000
+    services takes about 0.2 s, so the whole pack about 6 s."""
     program = Program.of(resources)
     return program.findings(), program.urns
 
