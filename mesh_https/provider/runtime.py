@@ -83,7 +83,6 @@ def _plain(value: Any, args_type: type, path: contract.Path, after: list[pulumi.
         if data is None or not data.is_known or data.is_secret or contains_unknowns(data.value):
             return value
         after.extend(data.resources)
-        declared = contract.declared_type(args_type, path)
         return _plain(_python_names(data.value, declared), args_type, path, after)
     if isinstance(value, Mapping):
         return {k: _plain(v, args_type, (*path, k), after) for k, v in value.items()}
