@@ -3,19 +3,27 @@ mocks: what the tests of the hosted components and of the other-language example
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import grpc
 import pulumi
+from conftest import ROOT
+from fake_engine import FakeEngine
 from google.protobuf import struct_pb2
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ProviderServicer
 from pulumi.runtime import proto, rpc, settings
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from mesh_https.provider import PACKAGE
 from mesh_https.provider.hosted import COMPONENTS
-from mesh_https.testing import MockSession
+from mesh_https.testing import MockSession, Recording
 
 
 def _struct(
@@ -51,6 +59,65 @@ class _Context:
         raise Refused(details.decode(errors="replace"))
 
 
+def construct_request(
+    component: str, name: str, inputs: struct_pb2.Struct, **more: Any
+) -> proto.ConstructRequest:
+    """A ConstructRequest for a component of the package, in project ``project`` and stack
+    ``stack`` (the test kit's defaults), from a program that takes output values."""
+    return proto.ConstructRequest(
+        project="project",
+        stack="stack",
+        organization="organization",
+        type=f"{PACKAGE}:index:{component}",
+        name=name,
+        inputs=inputs,
+        accepts_output_values=True,
+        **more,
+    )
+
+
+@contextlib.contextmanager
+def process(path: Path, *args: str) -> Iterator[grpc.Channel]:
+    """A plugin directory run as the CLI runs it (``python <dir> <args>``): a channel to the
+    port it prints; the process is killed on exit."""
+    plugin = subprocess.Popen(
+        [sys.executable, str(path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert plugin.stdout is not None
+        port = int(plugin.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield channel
+    finally:
+        plugin.kill()
+        plugin.wait(timeout=30)
+
+
+STACK_URN = "urn:pulumi:stack::project::pulumi:pulumi:Stack::project-stack"
+
+
+def construct_in_plugin(component: str, name: str, inputs: dict[str, Any]) -> tuple[Any, Recording]:
+    """``Construct`` sent over gRPC to the plugin process started as the CLI starts it, its
+    children registered with a stand-in engine over gRPC: nothing in the path is patched.
+    Call it inside a ``MockSession``: the stand-in engine names URNs after its stack."""
+    engine = FakeEngine()
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    try:
+        with process(ROOT / "provider", engine.address) as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            request = construct_request(
+                component, name, struct, parent=STACK_URN, monitorEndpoint=engine.address
+            )
+            response = stub.Construct(request, timeout=120)
+    finally:
+        engine.stop()
+    return response, engine.recording
+
+
 def construct(
     session: MockSession,
     component: str,
@@ -77,15 +144,12 @@ def construct_response(
     provider = ComponentProvider(list(COMPONENTS), PACKAGE, version="0.0.0")
     servicer = ProviderServicer(provider, [], engine_address="")
     struct, input_dependencies = _struct(inputs, session)
-    request = proto.ConstructRequest(
-        project="project",
-        stack="stack",
-        type=f"{PACKAGE}:index:{component}",
-        name=name,
-        inputs=struct,
+    request = construct_request(
+        component,
+        name,
+        struct,
         inputDependencies=input_dependencies,
         dependencies=[session.value(r.urn) for r in depends_on or []],
-        accepts_output_values=True,
     )
 
     async def call() -> Any:

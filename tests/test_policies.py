@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import copy
 import runpy
-import subprocess
-import sys
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 from unittest import mock
 
-import grpc
 import pulumi_tls as tls
 import pytest
 from conftest import ROOT, run_stack
 from google.protobuf import empty_pb2, struct_pb2
+from hosting import process
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import (
@@ -290,27 +288,15 @@ def test_the_entry_point_builds_the_pack_from_these_policies() -> None:
 def test_the_pack_process_analyzes_a_stack_over_grpc() -> None:
     """The pack as the CLI starts it (``python policy``): it prints its port and answers
     GetAnalyzerInfo and AnalyzeStack."""
-    pack = subprocess.Popen(
-        [sys.executable, str(ROOT / "policy")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     resources = dev_stack()
     resources.remove(
         one(resources, "PeerAuthentication", lambda r: not r["props"]["spec"].get("selector"))
     )
-    try:
-        assert pack.stdout is not None
-        port = int(pack.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
-            clean = stub.AnalyzeStack(stack_request(dev_stack()), timeout=60)
-            broken = stub.AnalyzeStack(stack_request(resources), timeout=60)
-    finally:
-        pack.kill()
-        pack.wait(timeout=30)
+    with process(ROOT / "policy") as channel:
+        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+        clean = stub.AnalyzeStack(stack_request(dev_stack()), timeout=60)
+        broken = stub.AnalyzeStack(stack_request(resources), timeout=60)
     assert [p.name for p in info.policies] == [p.name for p in policies()]
     assert list(clean.diagnostics) == []
     assert [(d.policyName, d.enforcementLevel) for d in broken.diagnostics] == [

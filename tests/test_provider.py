@@ -8,18 +8,15 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from fake_engine import FakeEngine
-from google.protobuf import empty_pb2, struct_pb2
-from hosting import Refused, construct
+from google.protobuf import empty_pb2
+from hosting import Refused, construct, construct_in_plugin, process
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -161,22 +158,10 @@ def test_a_union_is_refused_by_name() -> None:
 def test_the_plugin_serves_the_schema_over_grpc() -> None:
     """The plugin as the CLI starts it (``python provider <engine address>``): it prints its
     port, and its GetSchema answers with the golden schema."""
-    plugin = subprocess.Popen(
-        [sys.executable, str(ROOT / "provider"), "127.0.0.1:9"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert plugin.stdout is not None
-        port = int(plugin.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            served = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
-            info = stub.GetPluginInfo(empty_pb2.Empty(), timeout=60)
-    finally:
-        plugin.kill()
-        plugin.wait(timeout=30)
+    with process(ROOT / "provider", "127.0.0.1:9") as channel:
+        stub = provider_pb2_grpc.ResourceProviderStub(channel)
+        served = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
+        info = stub.GetPluginInfo(empty_pb2.Empty(), timeout=60)
     assert json.loads(served.schema) == json.loads(GOLDEN.read_text())
     assert info.version == schema()["version"]
 
@@ -529,48 +514,8 @@ def test_hosted_outputs_are_plain_data() -> None:
 
 # --------------------------------------------------------------- the plugin, as a process
 
-STACK_URN = "urn:pulumi:stack::project::pulumi:pulumi:Stack::project-stack"
-
 # Every case but LeafCertificate, whose issuer is an upstream resource of the calling program.
 PROCESS_CASES = [c for c in CASES if c[0] != "LeafCertificate"]
-
-
-def construct_in_plugin(component: str, name: str, inputs: dict[str, Any]) -> tuple[Any, Recording]:
-    """``Construct`` sent over gRPC to the plugin process started as the CLI starts it, its
-    children registered with a stand-in engine over gRPC: nothing in the path is patched."""
-    engine = FakeEngine()
-    plugin = subprocess.Popen(
-        [sys.executable, str(ROOT / "provider"), engine.address],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert plugin.stdout is not None
-        port = int(plugin.stdout.readline())
-        request = struct_pb2.Struct()
-        request.update(inputs)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            response = stub.Construct(
-                provider_pb2.ConstructRequest(
-                    project="project",
-                    stack="stack",
-                    organization="organization",
-                    type=f"{PACKAGE}:index:{component}",
-                    name=name,
-                    parent=STACK_URN,
-                    inputs=request,
-                    monitorEndpoint=engine.address,
-                    accepts_output_values=True,
-                ),
-                timeout=120,
-            )
-    finally:
-        plugin.kill()
-        plugin.wait(timeout=30)
-        engine.stop()
-    return response, engine.recording
 
 
 @pytest.mark.parametrize(
