@@ -16,7 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from google.protobuf import empty_pb2
-from hosting import Refused, construct, construct_in_plugin, process
+from hosting import Refused, construct, construct_in_plugin, construct_response, process
+from pulumi.resource import DependencyResource
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -466,6 +467,27 @@ def test_an_output_of_a_list_of_objects_is_taken_with_its_names_mapped() -> None
     name = "mtls-shop-allow-ingress-gateway-reviews"
     policy = recording.one(kind="AuthorizationPolicy", name=name)
     assert policy.spec["selector"] == {"matchLabels": {"app": "reviews"}}
+
+
+def test_a_gateways_route_target_is_passed_on_as_an_output_of_a_list() -> None:
+    with MockSession() as session:
+        urn, gateway = construct_response(
+            session, "HttpsGateway", "edge",
+            {"gatewayNamespace": "istio-ingress", "selector": {"istio": "ingress"},
+             "hosts": ["shop.example.com"]},
+        )  # fmt: skip
+        targets = DependencyResource(urn).urn.apply(lambda _: [gateway["routeTarget"]])
+        construct(
+            session,
+            "CanaryRoute",
+            "shop",
+            {"host": "reviews", "namespace": "shop", "gateways": targets,
+             "externalHosts": ["shop.example.com"]},
+        )  # fmt: skip
+        recording = session.settle()
+    service = recording.one(kind="VirtualService", name="shop-virtual-service")
+    assert service.spec["gateways"] == ["istio-ingress/edge", "mesh"]
+    assert service.spec["hosts"] == ["shop.example.com", "reviews.shop.svc.cluster.local"]
 
 
 def test_an_error_names_the_field_as_the_schema_spells_it() -> None:
