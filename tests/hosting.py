@@ -16,13 +16,12 @@ import pulumi
 from conftest import ROOT
 from fake_engine import FakeEngine
 from google.protobuf import struct_pb2
-from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ProviderServicer
 from pulumi.runtime import proto, rpc, settings
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from mesh_https.provider import PACKAGE
-from mesh_https.provider.hosted import COMPONENTS
+from mesh_https.provider.host import provider
 from mesh_https.testing import MockSession, Recording
 
 
@@ -141,8 +140,7 @@ def construct_response(
     ``ProviderServicer._construct`` first points the runtime at the engine's monitor
     (``settings.reset_options(monitor_address=request.monitorEndpoint)``), which would replace
     the mock monitor: that one call is the part left out."""
-    provider = ComponentProvider(list(COMPONENTS), PACKAGE, version="0.0.0")
-    servicer = ProviderServicer(provider, [], engine_address="")
+    servicer = ProviderServicer(provider(PACKAGE, "0.0.0"), [], engine_address="")
     struct, input_dependencies = _struct(inputs, session)
     request = construct_request(
         component,

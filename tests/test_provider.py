@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
@@ -490,17 +491,27 @@ def test_a_gateways_route_target_is_passed_on_as_an_output_of_a_list() -> None:
     assert service.spec["hosts"] == ["shop.example.com", "reviews.shop.svc.cluster.local"]
 
 
-def test_an_error_names_the_field_as_the_schema_spells_it() -> None:
-    with (
-        MockSession() as session,
-        pytest.raises(Exception, match="HttpsGateway: `gatewayNamespace` is 'Istio_Ingress'"),
-    ):
+def test_an_input_error_reaches_the_engine_as_one_without_a_traceback() -> None:
+    with MockSession() as session, pytest.raises(Refused) as refused:
         construct(
             session,
             "HttpsGateway",
             "edge",
             {"gatewayNamespace": "Istio_Ingress", "hosts": ["a.example.com"]},
         )
+    message = str(refused.value)
+    assert "HttpsGateway: `gatewayNamespace` is 'Istio_Ingress'" in message
+    assert "gatewayNamespace" in message and "File " not in message
+
+
+def test_the_plugin_process_reports_an_input_error_as_invalid_input() -> None:
+    with MockSession():
+        with pytest.raises(grpc.RpcError) as failed:
+            construct_in_plugin("StrictMtls", "mtls", {"namespaces": ["Shop"]})
+    error = failed.value
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    details = error.details()  # type: ignore[attr-defined]
+    assert details.startswith("StrictMtls: `namespaces[0]` is 'Shop'") and "File " not in details
 
 
 def test_an_enum_value_outside_the_choices_is_refused_by_the_host() -> None:

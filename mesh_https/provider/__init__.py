@@ -4,7 +4,8 @@ Pulumi's component provider host (``pulumi.provider.experimental``) serves the c
 :mod:`mesh_https.provider.hosted` to TypeScript, Go, .NET, Java and YAML programs, which add
 the package with ``pulumi package add``; the plugin's entry point is ``provider/__main__.py``.
 
-- :func:`serve` runs the provider (what the entry point calls);
+- :func:`serve` runs the provider (what the entry point calls), the host's own with input
+  errors reported as such (:mod:`mesh_https.provider.host`);
 - :func:`schema` is the package schema the provider serves, inferred in-process by the
   host's own code, exactly as ``GetSchema`` returns it.
 """
@@ -26,13 +27,11 @@ def version() -> str:
 
 def schema() -> dict[str, Any]:
     """The package schema, as the provider's ``GetSchema`` serves it."""
-    from pulumi.provider.experimental.component import ComponentProvider
+    from mesh_https.provider.host import provider
 
-    from mesh_https.provider.hosted import COMPONENTS
-
-    provider = ComponentProvider(list(COMPONENTS), PACKAGE, version=version())
-    assert provider.schema is not None
-    parsed: dict[str, Any] = json.loads(provider.schema)
+    served = provider(PACKAGE, version()).schema
+    assert served is not None
+    parsed: dict[str, Any] = json.loads(served)
     return parsed
 
 
@@ -42,9 +41,13 @@ def schema_text() -> str:
 
 
 def serve() -> None:
-    """Run the provider for the engine (reads the engine's address from ``sys.argv``)."""
-    from pulumi.provider.experimental import component_provider_host
+    """Run the provider for the engine (reads the engine's address from ``sys.argv``), as
+    ``component_provider_host`` does, with :class:`~mesh_https.provider.host.MeshComponentProvider`
+    so that input errors reach the engine without a traceback."""
+    import sys
 
-    from mesh_https.provider.hosted import COMPONENTS
+    from pulumi.provider import main
 
-    component_provider_host(list(COMPONENTS), PACKAGE, version=version())
+    from mesh_https.provider.host import provider
+
+    main(provider(PACKAGE, version()), sys.argv[1:])
