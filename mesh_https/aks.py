@@ -33,11 +33,12 @@ from typing import Any, Literal, TypedDict
 import pulumi
 
 from mesh_https import contract
-from mesh_https import validation as v
 from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
     CloudCluster,
     KubernetesVersion,
+    check_cloud_location,
+    cloud_location,
     cloud_sdk,
 )
 from mesh_https.constraints import DnsLabel, LabelKey, NonEmpty, PositiveInt
@@ -99,13 +100,7 @@ def _azure() -> tuple[Any, Any]:
 def validate_args(name: str, args: AksClusterArgs | None) -> AksClusterArgs:
     """Check :class:`AksCluster` input; raises :class:`ValidationError`."""
     args = contract.check(COMPONENT, AksClusterArgs, args)
-    if "location" not in args and not pulumi.Config("azure-native").get("location"):
-        v.fail(
-            COMPONENT,
-            "location",
-            "is missing, and the stack has no azure-native:location; pulumi config set "
-            "azure-native:location westeurope",
-        )
+    check_cloud_location(COMPONENT, args, "location", "azure-native:location", "westeurope")
     return contract.deferred(COMPONENT, AksClusterArgs, args)
 
 
@@ -130,7 +125,7 @@ class AksCluster(CloudCluster):
         containerservice, resources = _azure()
         super().__init__("mesh-https:index:AksCluster", name, None, opts)
         cluster_name = args.get("cluster_name", name)
-        location = args.get("location") or pulumi.Config("azure-native").require("location")
+        location = cloud_location(args, "location", "azure-native:location")
         after = list(args.get("depends_on", []))
         group: pulumi.Input[str]
         if "resource_group_name" in args:

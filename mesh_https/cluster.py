@@ -169,6 +169,27 @@ def cloud_sdk(component: str, module: str, package: str, extra: str) -> Any:
         )
 
 
+def cloud_location(args: Mapping[str, Any], field: str, config: str) -> str:
+    """A cloud cluster's region or zone: ``field`` of its args, else the stack's ``config``
+    (``aws:region``); :func:`check_cloud_location` has made sure one of them is there."""
+    namespace, key = config.split(":")
+    return str(args.get(field) or pulumi.Config(namespace).require(key))
+
+
+def check_cloud_location(
+    component: str, args: Mapping[str, Any], field: str, config: str, example: str
+) -> None:
+    """Refuse a missing ``field`` when the stack's ``config`` has no value either, with the
+    command that sets it (``pulumi config set aws:region us-west-2``)."""
+    namespace, key = config.split(":")
+    if field not in args and not pulumi.Config(namespace).get(key):
+        v.fail(
+            component,
+            field,
+            f"is missing, and the stack has no {config}; pulumi config set {config} {example}",
+        )
+
+
 class CloudCluster(pulumi.ComponentResource):
     """What the clusters a cloud runs (EKS, GKE, AKS) share: a provider from a secret
     kubeconfig that waits for the nodes, a load balancer, and a gateway Service with the

@@ -34,6 +34,8 @@ from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
     CloudCluster,
     KubernetesVersion,
+    check_cloud_location,
+    cloud_location,
     cloud_sdk,
     exec_kubeconfig,
 )
@@ -103,12 +105,7 @@ def validate_args(name: str, args: EksClusterArgs | None) -> EksClusterArgs:
         v.fail(COMPONENT, "instance_types", "is empty; leave it out for m5.large")
     if "gateway_annotations" in args and args.get("load_balancer_controller"):
         v.fail(COMPONENT, "gateway_annotations", "replaces the controller's; give one of the two")
-    if "region" not in args and not pulumi.Config("aws").get("region"):
-        v.fail(
-            COMPONENT,
-            "region",
-            "is missing, and the stack has no aws:region; pulumi config set aws:region us-west-2",
-        )
+    check_cloud_location(COMPONENT, args, "region", "aws:region", "us-west-2")
     return contract.deferred(COMPONENT, EksClusterArgs, args)
 
 
@@ -171,7 +168,7 @@ class EksCluster(CloudCluster):
         aws = _aws()
         super().__init__("mesh-https:index:EksCluster", name, None, opts)
         cluster_name = args.get("cluster_name", name)
-        region = args.get("region") or pulumi.Config("aws").require("region")
+        region = cloud_location(args, "region", "aws:region")
         if "subnet_ids" in args:
             subnets: pulumi.Input[Sequence[str]] = list(args["subnet_ids"])
         else:

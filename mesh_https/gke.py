@@ -30,6 +30,8 @@ from mesh_https.cluster import (
     DEFAULT_KUBERNETES_VERSION,
     CloudCluster,
     KubernetesVersion,
+    check_cloud_location,
+    cloud_location,
     cloud_sdk,
     exec_kubeconfig,
 )
@@ -76,12 +78,7 @@ def validate_args(name: str, args: GkeClusterArgs | None) -> GkeClusterArgs:
     args = contract.check(COMPONENT, GkeClusterArgs, args)
     if "subnetwork" in args and "network" not in args:
         v.fail(COMPONENT, "subnetwork", "needs `network`: a subnetwork is in one")
-    if "location" not in args and not pulumi.Config("gcp").get("zone"):
-        v.fail(
-            COMPONENT,
-            "location",
-            "is missing, and the stack has no gcp:zone; pulumi config set gcp:zone europe-west1-b",
-        )
+    check_cloud_location(COMPONENT, args, "location", "gcp:zone", "europe-west1-b")
     return contract.deferred(COMPONENT, GkeClusterArgs, args)
 
 
@@ -122,7 +119,7 @@ class GkeCluster(CloudCluster):
         gcp = _gcp()
         super().__init__("mesh-https:index:GkeCluster", name, None, opts)
         cluster_name = args.get("cluster_name", name)
-        location = args.get("location") or pulumi.Config("gcp").require("zone")
+        location = cloud_location(args, "location", "gcp:zone")
         network = {k: args[k] for k in ("network", "subnetwork") if k in args}
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
