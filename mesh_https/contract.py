@@ -156,9 +156,7 @@ def is_value_input(tp: Any) -> bool:
 
 def base_type(tp: Any) -> Any:
     """The plain type a declared field holds: without ``Annotated``, ``Input`` or ``Optional``."""
-    tp = _unwrap(tp)[0]
-    tp = _is_input(tp) or tp
-    tp = _unwrap(tp)[0]
+    tp = _config_type(tp)
     if get_origin(tp) in (Union, types.UnionType):
         members = [a for a in get_args(tp) if a is not type(None)]
         if len(members) == 1:

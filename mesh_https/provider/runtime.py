@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -50,23 +49,6 @@ def _ready(output: pulumi.Output[Any]) -> Any | None:
     return data.result()
 
 
-def _python_names(value: Any, declared: Any) -> Any:
-    """An Output's value with the schema's key names made Python's again: the host maps the
-    names of plain objects, but passes an Output (of a list of objects) through as it is."""
-    base = contract.base_type(declared) if declared is not None else None
-    if isinstance(base, type) and typing.is_typeddict(base) and isinstance(value, Mapping):
-        fields = contract.field_types(base)
-        names = {contract.camel(field): field for field in fields}
-        renamed = {names.get(str(k), str(k)): v for k, v in value.items()}
-        return {k: _python_names(v, fields.get(k)) for k, v in renamed.items()}
-    args = typing.get_args(base)
-    if isinstance(value, list) and args:
-        return [_python_names(v, args[0]) for v in value]
-    if isinstance(value, Mapping) and len(args) == 2:
-        return {k: _python_names(v, args[1]) for k, v in value.items()}
-    return value
-
-
 def _plain(value: Any, args_type: type, path: contract.Path, after: list[pulumi.Resource]) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
@@ -83,7 +65,11 @@ def _plain(value: Any, args_type: type, path: contract.Path, after: list[pulumi.
         if data is None or not data.is_known or data.is_secret or contains_unknowns(data.value):
             return value
         after.extend(data.resources)
-        return _plain(_python_names(data.value, declared), args_type, path, after)
+        # The host maps the names of plain objects, but passes an Output (of a list of
+        # objects) on as it came: its keys are spelt as the schema spells them, as in stack
+        # config.
+        value = contract.from_config(declared, data.value) if declared is not None else data.value
+        return _plain(value, args_type, path, after)
     if isinstance(value, Mapping):
         return {k: _plain(v, args_type, (*path, k), after) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -103,10 +89,6 @@ def python_args(
         if wanted:
             converted["depends_on"] = list(dict.fromkeys(wanted))
     return converted
-
-
-def _schema_path(field: str) -> str:
-    return ".".join(contract.camel(part) for part in field.split("."))
 
 
 def construct(
@@ -130,7 +112,9 @@ def construct(
         else:
             init(component, name, python_args(args_type, args, opts), opts)
     except ValidationError as error:
-        raise ValidationError(error.component, _schema_path(error.field), error.problem) from None
+        # Spelt as the schema spells it, as stack config does: declared fields in camelCase.
+        field = contract.config_field_name(args_type, "")(contract.parse_field_path(error.field))
+        raise ValidationError(error.component, field.lstrip("."), error.problem) from None
 
 
 def _data(value: Any) -> Any:
