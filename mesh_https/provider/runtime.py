@@ -118,12 +118,9 @@ def construct(
 
 
 def _data(value: Any) -> Any:
+    """A dataclass (``GatewayInfo``, ``WaypointInfo``) as the mapping the host reads."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {k: _data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_data(v) for v in value]
+        return dataclasses.asdict(value)
     return value
 
 
