@@ -24,7 +24,8 @@ _BLOCK = re.compile(r"(<!-- reference:(?P<name>[\w.:-]+) -->\n).*?(<!-- /referen
 
 
 def field_docs(typed_dict: type) -> dict[str, str]:
-    """The docstring under each field of ``typed_dict`` and of the TypedDicts it extends."""
+    """The docstring under each field of ``typed_dict`` (or of a component or dataclass: its
+    annotated attributes) and of the package's classes it extends."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(typed_dict)))
     node = tree.body[0]
     if not isinstance(node, ast.ClassDef):
@@ -34,7 +35,9 @@ def field_docs(typed_dict: type) -> dict[str, str]:
     for base in node.bases:
         # A base is named in the source (``KindClusterArgs``, ``pki.ValidityArgs``).
         resolved = _resolve(ast.unparse(base), namespace)
-        if isinstance(resolved, type) and typing.is_typeddict(resolved):
+        if isinstance(resolved, type) and (
+            typing.is_typeddict(resolved) or resolved.__module__.startswith("mesh_https")
+        ):
             docs.update(field_docs(resolved))
     for item, following in zip(node.body, [*node.body[1:], None], strict=True):
         if (

@@ -113,18 +113,6 @@ def _doc(text: str | None, indent: str) -> str:
     return f'{indent}"""' + "\n".join(lines) + '"""\n'
 
 
-def _class_docs(cls: type) -> dict[str, str]:
-    """Docstrings under the annotations of ``cls`` and of its mesh_https bases."""
-    docs: dict[str, str] = {}
-    for base in reversed(cls.__mro__):
-        if base.__module__.startswith("mesh_https") and not typing.is_typeddict(base):
-            try:
-                docs.update(field_docs(base))
-            except (OSError, TypeError):
-                continue
-    return docs
-
-
 class _Writer:
     def __init__(self) -> None:
         self.blocks: list[str] = []
@@ -222,7 +210,7 @@ class _Writer:
     def dataclass(self, dc: type) -> str:
         hints = typing.get_type_hints(dc)
         fields = {f.name: hints[f.name] for f in dataclasses.fields(dc)}
-        return self._object(dc, fields, _class_docs(dc), set(fields))
+        return self._object(dc, fields, field_docs(dc), set(fields))
 
     def _object(
         self, cls: type, hints: Mapping[str, Any], docs: Mapping[str, str], required: set[str]
@@ -248,7 +236,7 @@ class _Writer:
             raise TypeError(f"{cls.__name__}: the host needs its inputs declared as Args")
         args_name = self.typed_dict(args)
         outputs: list[str] = []
-        docs = _class_docs(cls)
+        docs = field_docs(cls)
         plain: list[str] = []
         self.in_output = True
         for field, tp in _output_hints(cls).items():
