@@ -220,14 +220,9 @@ def test_the_yaml_program_builds_the_dev_app_through_construct() -> None:
         ["Gateway", "VirtualService", "DestinationRule"]
         + ["PeerAuthentication", "AuthorizationPolicy"] * 2
     )
-    helm = {r.inputs["chart"]: r for r in recording.find(type="kubernetes:helm.sh/v3:Release")}
-    assert set(helm) == {"base", "istiod", "gateway"}
-    releases = [
-        {k: r.inputs.get(k) for k in ("chart", "name", "namespace", "values")}
-        for r in helm.values()
-    ]
-    objects = [r.manifest() for r in recording if r.kind and r.type.startswith("kubernetes:")]
-    assert analysis.analyze(objects, releases) == []
+    releases = recording.helm_releases()
+    assert {r["chart"] for r in releases} == {"base", "istiod", "gateway"}
+    assert analysis.analyze(recording.manifests(), releases) == []
     # The CanaryRoute's targets reached StrictMtls: the gateway is admitted to helloworld only.
     admitted = recording.one(
         kind="AuthorizationPolicy", name="mtls-demo-allow-ingress-gateway-route"
