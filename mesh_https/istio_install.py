@@ -84,7 +84,7 @@ class RevisionArgs(TypedDict, total=False):
     """One control-plane revision: an ``istiod-<name>`` release beside the others."""
 
     name: Required[DnsLabel]
-    """The revision, e.g. ``1-31-1`` (a DNS label; required)."""
+    """The revision, e.g. ``1-31-4`` (a DNS label; required)."""
     version: IstioVersionText
     """The istiod chart version of this revision. Default: the install's ``version``."""
     tags: Sequence[DnsLabel]

@@ -899,7 +899,7 @@ Gateway API CRDs unless `gateway_api_crds` says otherwise."""
 class RevisionArgs(TypedDict, total=False):
     """One control-plane revision: an `istiod-<name>` release beside the others."""
     name: Required[pulumi.Input[str]]
-    """The revision, e.g. `1-31-1` (a DNS label; required)."""
+    """The revision, e.g. `1-31-4` (a DNS label; required)."""
     version: pulumi.Input[str]
     """The istiod chart version of this revision. Default: the install's `version`."""
     tags: pulumi.Input[list[str]]
