@@ -933,7 +933,7 @@ class GatewayApiCrdsArgs(TypedDict, total=False):
 add-on, for one)."""
     version: pulumi.Input[str]
     """The Gateway API release. Default `mesh_https.gateway_api.GATEWAY_API_VERSION`,
-the one the pinned Istio is built against."""
+the newest patch of the minor the pinned Istio is built against."""
     manifest: pulumi.Input[str]
     """A URL or path of the manifest instead of the release's `standard-install.yaml`
 (a mirror, for air-gapped clusters)."""
