@@ -4,6 +4,7 @@ upgrades by revision tag, and a CA rotation that restarts istiod."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -193,6 +194,27 @@ def test_the_upgrade_from_1_30_still_installs_and_warns_about_1_30_only(
     assert (
         "IstioInstall: Istio 1.30.5 is past its end of support (1.30 ended 2026-12-02)" in (said[0])
     )
+
+
+def test_the_readme_version_table_matches_the_version_policy() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("| Istio minor | newest patch", 1)[1].split("\n\n", 1)[0]
+    rows = {
+        cells[0].split()[0]: cells[1:]
+        for line in table.splitlines()
+        if (cells := [c.strip() for c in line.strip("|").split("|")])[0][:1].isdigit()
+    }
+    assert sorted(rows) == sorted(f"{a}.{b}" for a, b in versions.NEWEST_PATCH)
+    for (major, minor), patch in versions.NEWEST_PATCH.items():
+        newest, ends = rows[f"{major}.{minor}"]
+        assert newest == patch
+        if (major, minor) in versions.END_OF_SUPPORT:
+            assert ends.startswith(versions.END_OF_SUPPORT[(major, minor)].isoformat())
+        else:
+            assert ends == f"six weeks after {major}.{minor + 2}.0"
+    pinned = versions.parse_istio_version(PINNED)
+    assert pinned is not None
+    assert f"| {pinned.major}.{pinned.minor} (the default) | {PINNED} |" in table
 
 
 def test_an_unsupported_version_is_installed_with_a_warning(
