@@ -17,8 +17,11 @@ import pulumi_kubernetes as k8s
 
 from mesh_https.istio_objects import custom_object
 
-GATEWAY_API_VERSION = "v1.6.0"
-"""The Gateway API release Istio 1.31 is built and tested against (its ``go.mod``)."""
+GATEWAY_API_VERSION = "v1.6.3"
+"""The Gateway API release whose CRDs are installed: the newest patch of v1.6, the minor Istio
+1.31 (and the 1.32 development line) is built against (``go.mod``: v1.6.0). Its standard CRDs
+differ from v1.6.0's only in their bundle-version annotation and descriptions. v1.7.0 is left
+for later: its module needs Go 1.27 to build."""
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 

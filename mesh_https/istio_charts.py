@@ -1,9 +1,10 @@
 """What Istio's Helm charts do with the values we give them, written down once.
 
 Everything here mirrors a template of the charts at the pinned version (checked against the
-chart sources of 1.29.6, 1.30.3 and 1.31): how the gateway chart names its pods and service
-account, the gateway Service ports, where a chart is fetched from, and the revision-tag
-webhook that ``istiod``'s ``templates/revision-tags-mwc.yaml`` renders.
+chart sources of 1.29.6, 1.30.3 and 1.31, and against Istio's 1.32 development line, where
+these templates are unchanged): how the gateway chart names its pods and service account, the
+gateway Service ports, where a chart is fetched from, and the revision-tag webhook that
+``istiod``'s ``templates/revision-tags-mwc.yaml`` renders.
 """
 
 from __future__ import annotations

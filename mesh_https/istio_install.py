@@ -84,7 +84,7 @@ class RevisionArgs(TypedDict, total=False):
     """One control-plane revision: an ``istiod-<name>`` release beside the others."""
 
     name: Required[DnsLabel]
-    """The revision, e.g. ``1-31-1`` (a DNS label; required)."""
+    """The revision, e.g. ``1-31-4`` (a DNS label; required)."""
     version: IstioVersionText
     """The istiod chart version of this revision. Default: the install's ``version``."""
     tags: Sequence[DnsLabel]
@@ -120,7 +120,7 @@ class GatewayApiCrdsArgs(TypedDict, total=False):
     add-on, for one)."""
     version: NonEmpty
     """The Gateway API release. Default :data:`mesh_https.gateway_api.GATEWAY_API_VERSION`,
-    the one the pinned Istio is built against."""
+    the newest patch of the minor the pinned Istio is built against."""
     manifest: NonEmpty
     """A URL or path of the manifest instead of the release's ``standard-install.yaml``
     (a mirror, for air-gapped clusters)."""

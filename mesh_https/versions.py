@@ -1,14 +1,19 @@
 """The pinned versions and where they come from, in one place; and the version policy.
 
 ``ISTIO_VERSION`` is the Istio release every chart is installed at unless a component is told
-otherwise. It is the newest 1.31 patch in Istio's release notes
-(https://istio.io/latest/news/releases/1.31.x/) when it was pinned.
+otherwise. It is the newest 1.31 patch when it was pinned: the tagged releases of the
+``istio.io/api`` module (tagged at every Istio release; ``go list -m -versions istio.io/api``)
+show 1.31.4 (tagged 2026-10-21), beside 1.32.0 (2026-10-21) and 1.30.8. 1.31 stays the default
+while 1.32 is new. 1.32 installs too: the test suite checks the values passed against each
+current minor's charts (for 1.32, read on Istio's 1.32 development line, as no 1.32 release
+chart was at hand; ``tests/data/istio-chart-values/1.32``), and they read the same keys.
 
 The Istio API objects the package emits are validated in the test suite against the CRD
 schemas of **Istio 1.29** (:data:`ISTIO_SCHEMA_VERSION`, from the npm package
 ``@kubernetes-models/istio``, the newest schemas a fresh machine can install). Istio's ``v1``
-APIs change only by adding fields, so an object valid for 1.29 is valid for 1.31; a field new
-in 1.30 or 1.31 could not be checked by that tier.
+APIs change only by adding fields, so an object valid for 1.29 is valid for 1.31 and 1.32; a
+field new in 1.30, 1.31 or 1.32 could not be checked by that tier (no newer release of that
+package was published by 2026-12-04).
 """
 
 from __future__ import annotations
@@ -17,8 +22,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-ISTIO_VERSION = "1.31.1"
+ISTIO_VERSION = "1.31.4"
 """Istio release for all charts (base, istiod, gateway, cni, ztunnel)."""
+
+NEWEST_PATCH: dict[tuple[int, int], str] = {
+    (1, 30): "1.30.8",
+    (1, 31): "1.31.4",
+    (1, 32): "1.32.0",
+}
+"""The newest patch of each recent minor, from the tagged releases of ``istio.io/api`` seen by
+2026-12-01 (the README's version table shows the same). A minor with no end of support in
+:data:`END_OF_SUPPORT` is a current one."""
 
 ISTIO_CHART_REPOSITORY = "https://blob.istio.io/istio-release/charts"
 """Istio's Helm repository, which holds every version (istio.io blog "An update on our move
@@ -41,12 +55,14 @@ MIN_V1_API_MINOR = (1, 22)
 
 END_OF_SUPPORT: dict[tuple[int, int], dt.date] = {
     # Istio supports a minor until six weeks after the minor two releases later ships
-    # (istio.io/docs/releases/supported-releases/). These dates are the ones Istio's own
-    # end-of-life notices announce (istio.io/news/support/announcing-1.NN-eol/). 1.30 and 1.31
-    # have no announced date yet: they end six weeks after 1.32 and 1.33 ship.
+    # (istio.io/docs/releases/supported-releases/). 1.27-1.29 are the dates Istio's own
+    # end-of-life notices announce (istio.io/news/support/announcing-1.NN-eol/).
     (1, 27): dt.date(2026, 3, 30),
     (1, 28): dt.date(2026, 6, 28),
     (1, 29): dt.date(2026, 10, 12),
+    # Derived, not announced: six weeks after 1.32.0, whose istio.io/api tag is dated
+    # 2026-10-21. 1.31 and 1.32 have no date yet: they end six weeks after 1.33 and 1.34.
+    (1, 30): dt.date(2026, 12, 2),
 }
 """End of support per minor, for the warning on old versions. A minor older than the oldest
 listed ended before it; a newer one is current."""

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Write the value keys an Istio chart documents, for the test that checks ours against them.
 
-    helm pull istiod --repo https://blob.istio.io/istio-release/charts --version 1.31.1 --untar
-    python scripts/chart_value_keys.py istiod/values.yaml --source "istiod 1.31.1" \
+    helm pull istiod --repo https://blob.istio.io/istio-release/charts --version 1.31.4 --untar
+    python scripts/chart_value_keys.py istiod/values.yaml --source "istiod 1.31.4" \
         > tests/data/istio-chart-values/1.31/istiod.json
+
+or from a checkout of istio/istio (name the commit in ``--source``):
+
+    git show <commit>:manifests/charts/istio-control/istio-discovery/values.yaml > values.yaml
+
+One directory per current minor; the test checks each release against its version's minor.
 
 Istio's charts keep their defaults under ``_internal_defaults_do_not_set`` (their
 ``templates/zzz_profile.yaml`` lays them under ``.Values``), so that prefix is dropped: the keys
@@ -44,7 +50,7 @@ def walk(node: Any, path: str, keys: set[str], open_maps: set[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("values", type=Path, help="the chart's values.yaml")
-    parser.add_argument("--source", required=True, help="where it came from, e.g. 'istiod 1.31.1'")
+    parser.add_argument("--source", required=True, help="where it came from, e.g. 'istiod 1.31.4'")
     args = parser.parse_args()
     data = yaml.safe_load(args.values.read_text()) or {}
     values = {**{k: v for k, v in data.items() if k != INTERNAL}, **(data.get(INTERNAL) or {})}

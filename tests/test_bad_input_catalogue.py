@@ -175,7 +175,7 @@ CASES: list[Case] = [
         "retries.retry_on",
         "a single string",
     ),
-    C("str-as-list", "IstioInstall", {"revisions": "1-31-1"}, "revisions", "a single string"),
+    C("str-as-list", "IstioInstall", {"revisions": "1-31-4"}, "revisions", "a single string"),
     C(
         "str-as-list",
         "IstioInstall",
@@ -338,7 +338,7 @@ CASES: list[Case] = [
         "routes[0].headers.x.prefx",
         "did you mean 'prefix'",
     ),
-    C("unknown-key", "IstioInstall", {"versoin": "1.31.1"}, "versoin", "did you mean 'version'"),
+    C("unknown-key", "IstioInstall", {"versoin": "1.31.4"}, "versoin", "did you mean 'version'"),
     C(
         "unknown-key",
         "IstioInstall",
@@ -679,7 +679,7 @@ CASES: list[Case] = [
         "53 characters",
     ),
     C("istio-rule", "IstioInstall", {"version": "1.21.6"}, "version", "networking.istio.io/v1"),
-    C("istio-rule", "IstioInstall", {"version": "v1.31.1"}, "version", "an Istio release"),
+    C("istio-rule", "IstioInstall", {"version": "v1.31.4"}, "version", "an Istio release"),
     C(
         "istio-rule",
         "IstioInstall",
@@ -985,7 +985,7 @@ CASES: list[Case] = [
     C(
         "lifecycle",
         "IstioInstall",
-        {"image_hub": "docker.io/istio:1.31.1"},
+        {"image_hub": "docker.io/istio:1.31.4"},
         "image_hub",
         "no https://, tag",
     ),

@@ -49,7 +49,7 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
     st.sampled_from(
-        ["false", "no", "demo", "a.example.com", "*", "1.31.1", "TLSV1_1", "ambient", "P224", ""]
+        ["false", "no", "demo", "a.example.com", "*", "1.31.4", "TLSV1_1", "ambient", "P224", ""]
     ),
 )
 values = st.recursive(

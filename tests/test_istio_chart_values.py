@@ -1,8 +1,10 @@
 """Every value we pass is one the chart it goes to reads.
 
 The key lists in ``tests/data/istio-chart-values/<minor>/`` are the value keys each chart
-documents in its ``values.yaml`` (written by ``scripts/chart_value_keys.py``). A chart ignores a
-key it does not know, silently; this test makes that loud.
+documents in its ``values.yaml`` (written by ``scripts/chart_value_keys.py``; each file's
+``source`` says which commit). A chart ignores a key it does not know, silently; this test makes
+that loud, for every current minor (one with no end of support yet), each release checked
+against the charts of the version it installs.
 """
 
 from __future__ import annotations
@@ -29,11 +31,25 @@ TEMPLATE_ONLY = {
 FLATTENS_GLOBALS = {"gateway", "ztunnel"}
 
 
+# The minors Istio supports today: those with no end of support yet, each at its newest patch.
+CURRENT = {
+    f"{major}.{minor}": version
+    for (major, minor), version in sorted(versions.NEWEST_PATCH.items())
+    if (major, minor) not in versions.END_OF_SUPPORT
+}
+
+
+def minor_of(version: str) -> str:
+    parsed = versions.parse_istio_version(version)
+    assert parsed is not None, version
+    return f"{parsed.major}.{parsed.minor}"
+
+
 @cache
-def chart_keys(chart: str) -> tuple[frozenset[str], frozenset[str]]:
-    parsed = versions.parse_istio_version(versions.ISTIO_VERSION)
-    assert parsed is not None
-    data = json.loads((DATA / f"{parsed.major}.{parsed.minor}" / f"{chart}.json").read_text())
+def chart_keys(minor: str, chart: str) -> tuple[frozenset[str], frozenset[str]]:
+    path = DATA / minor / f"{chart}.json"
+    assert path.exists(), f"no value keys for {chart} {minor}: run scripts/chart_value_keys.py"
+    data = json.loads(path.read_text())
     return frozenset(data["keys"]), frozenset(data["open_maps"])
 
 
@@ -44,8 +60,10 @@ def paths(values: Any, prefix: str = "") -> list[str]:
     return [prefix]
 
 
-def unknown_keys(chart: str, values: dict[str, Any]) -> list[str]:
-    keys, open_maps = chart_keys(chart)
+def unknown_keys(
+    chart: str, values: dict[str, Any], minor: str = minor_of(versions.ISTIO_VERSION)
+) -> list[str]:
+    keys, open_maps = chart_keys(minor, chart)
     unknown = []
     for path in paths(values):
         candidates = {path}
@@ -92,16 +110,30 @@ EVERY_OPTION: list[dict[str, Any]] = [
 ]
 
 
+def test_the_current_minors_are_the_pinned_one_and_the_newer_one() -> None:
+    # The pin is the newest patch of its minor, and every current minor has its key lists.
+    assert CURRENT["1.31"] == versions.ISTIO_VERSION
+    assert sorted(CURRENT) == ["1.31", "1.32"]
+    for minor in CURRENT:
+        assert sorted(p.stem for p in (DATA / minor).glob("*.json")) == [
+            "base", "cni", "gateway", "istiod", "ztunnel"
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize("minor", sorted(CURRENT))
 @pytest.mark.parametrize("args", EVERY_OPTION)
-def test_every_value_we_pass_is_documented_by_its_chart(args: dict[str, Any]) -> None:
+def test_every_value_we_pass_is_documented_by_its_chart(minor: str, args: dict[str, Any]) -> None:
+    version = CURRENT[minor]
     with MockSession() as session:
-        IstioInstall("istio", args)  # type: ignore[arg-type]
+        IstioInstall("istio", {**args, "version": version})  # type: ignore[arg-type]
         rec = session.settle()
     charts = set()
     for release in rec.helm_releases():
         chart = chart_of(release)
         charts.add(chart)
-        assert unknown_keys(chart, release["values"]) == [], f"{chart} ignores these"
+        assert release["version"] == version
+        unknown = unknown_keys(chart, release["values"], minor_of(release["version"]))
+        assert unknown == [], f"{chart} {version} ignores these"
     assert charts >= {"base", "istiod", "gateway"}
 
 

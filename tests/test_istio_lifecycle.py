@@ -4,18 +4,22 @@ upgrades by revision tag, and a CA rotation that restarts istiod."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 from conftest import ca_pem
 
-from mesh_https import IstioInstall, ValidationError, versions
+from mesh_https import IstioInstall, ValidationError, istio_install, versions
 from mesh_https.istio_charts import CACERTS_ANNOTATION, CONTROL_PLANE_ANNOTATION
 from mesh_https.testing import MockSession, RecordedResource, Recording
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 TAG_WEBHOOK = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"
+PINNED = versions.ISTIO_VERSION
+NEW = PINNED.replace(".", "-")
+"""The upgrade's new revision, named after the pinned release (its dots made dashes)."""
 
 
 def install(**args: Any) -> Recording:
@@ -105,7 +109,9 @@ def test_cni_is_not_given_the_namespace_it_never_reads() -> None:
 # ------------------------------------------------------------------ version policy
 
 
-@pytest.mark.parametrize("version", ["1.31.1", "1.30.5", "1.31.0-rc.0", "1.32.0-beta.1", "1.22.0"])
+@pytest.mark.parametrize(
+    "version", [PINNED, "1.32.0", "1.30.5", "1.30.8", "1.31.0-rc.0", "1.32.0-beta.1", "1.22.0"]
+)
 def test_installable_versions(version: str) -> None:
     assert versions.version_problem(version) is None
 
@@ -114,8 +120,8 @@ def test_installable_versions(version: str) -> None:
     ("version", "words"),
     [
         ("1.31", "must be an Istio release"),
-        ("v1.31.1", "must be an Istio release"),
-        ("1.31.1-alpha.0", "must be an Istio release"),
+        (f"v{PINNED}", "must be an Istio release"),
+        (f"{PINNED}-alpha.0", "must be an Istio release"),
         ("1.31.x", "must be an Istio release"),
         ("latest", "must be an Istio release"),
         ("1.21.6", "networking.istio.io/v1"),
@@ -137,12 +143,78 @@ def test_version_policy_refuses_before_anything_is_registered(
 
 def test_support_table_warns_past_the_end_of_support_only() -> None:
     day = dt.date(2026, 11, 26)
-    assert versions.support_warning("1.31.1", day) is None
+    assert versions.support_warning(PINNED, day) is None
     assert versions.support_warning("1.30.5", day) is None
     warning = versions.support_warning("1.29.8", day)
     assert warning is not None and "ended 2026-10-12" in warning
     assert "before 2026-03-30" in (versions.support_warning("1.26.2", day) or "")
     assert versions.support_warning("1.29.8", dt.date(2026, 10, 12)) is None
+
+
+def test_the_pin_is_the_newest_patch_of_its_minor() -> None:
+    parsed = versions.parse_istio_version(PINNED)
+    assert parsed is not None
+    assert versions.NEWEST_PATCH[parsed.minor_version] == PINNED
+    assert parsed.minor_version not in versions.END_OF_SUPPORT, "the default must be supported"
+
+
+def test_1_30_ends_six_weeks_after_1_32_0() -> None:
+    # Derived from the istio.io/api v1.32.0 tag (2026-10-21), not from an announced date.
+    assert versions.END_OF_SUPPORT[(1, 30)] == dt.date(2026, 10, 21) + dt.timedelta(weeks=6)
+    assert versions.END_OF_SUPPORT[(1, 30)] == dt.date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("version", ["1.30.8", "1.30.5", "1.30.0"])
+def test_1_30_warns_after_2026_12_02_and_not_before(version: str) -> None:
+    assert versions.support_warning(version, dt.date(2026, 12, 2)) is None
+    warning = versions.support_warning(version, dt.date(2026, 12, 3))
+    assert warning is not None
+    assert f"Istio {version} is past its end of support (1.30 ended 2026-12-02)" in warning
+    assert f"Upgrade to {PINNED}" in warning
+
+
+@pytest.mark.parametrize("version", [PINNED, "1.31.0", "1.32.0", "1.32.0-rc.0"])
+@pytest.mark.parametrize("day", [dt.date(2026, 12, 3), dt.date(2026, 12, 4), dt.date(2027, 3, 1)])
+def test_1_31_and_1_32_do_not_warn(version: str, day: dt.date) -> None:
+    # No end date yet: they end six weeks after 1.33 and 1.34 ship.
+    assert versions.support_warning(version, day) is None
+
+
+def test_the_upgrade_from_1_30_still_installs_and_warns_about_1_30_only(
+    mesh_session: MockSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: said.append(message))
+    on = dt.date(2026, 12, 4)
+    monkeypatch.setattr(istio_install, "support_warning", lambda v: versions.support_warning(v, on))
+    IstioInstall("istio", revisions("old"))  # type: ignore[arg-type]
+    names = sorted(r.inputs["name"] for r in mesh_session.settle().find(RELEASE))
+    assert names == ["istio-base", "istio-ingress", "istiod-1-30-5", f"istiod-{NEW}"]
+    assert len(said) == 1
+    assert (
+        "IstioInstall: Istio 1.30.5 is past its end of support (1.30 ended 2026-12-02)" in (said[0])
+    )
+
+
+def test_the_readme_version_table_matches_the_version_policy() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("| Istio minor | newest patch", 1)[1].split("\n\n", 1)[0]
+    rows = {
+        cells[0].split()[0]: cells[1:]
+        for line in table.splitlines()
+        if (cells := [c.strip() for c in line.strip("|").split("|")])[0][:1].isdigit()
+    }
+    assert sorted(rows) == sorted(f"{a}.{b}" for a, b in versions.NEWEST_PATCH)
+    for (major, minor), patch in versions.NEWEST_PATCH.items():
+        newest, ends = rows[f"{major}.{minor}"]
+        assert newest == patch
+        if (major, minor) in versions.END_OF_SUPPORT:
+            assert ends.startswith(versions.END_OF_SUPPORT[(major, minor)].isoformat())
+        else:
+            assert ends == f"six weeks after {major}.{minor + 2}.0"
+    pinned = versions.parse_istio_version(PINNED)
+    assert pinned is not None
+    assert f"| {pinned.major}.{pinned.minor} (the default) | {PINNED} |" in table
 
 
 def test_an_unsupported_version_is_installed_with_a_warning(
@@ -162,12 +234,12 @@ def test_an_unsupported_version_is_installed_with_a_warning(
 
 
 def revisions(prod: str, *, old: bool = True, new: bool = True) -> dict[str, Any]:
-    """The upgrade flow's config: 1-30-5 and/or 1-31-1 side by side, tag prod on one."""
+    """The upgrade flow's config: 1-30-5 and/or the pin's revision, tag prod on one."""
     entries = []
     if old:
         entries.append({"name": "1-30-5", "version": "1.30.5", "tags": ["prod"] * (prod == "old")})
     if new:
-        entries.append({"name": "1-31-1", "tags": ["prod"] * (prod == "new")})
+        entries.append({"name": NEW, "tags": ["prod"] * (prod == "new")})
     return {"revisions": entries, "workload_revision": "prod"}
 
 
@@ -175,12 +247,12 @@ def test_two_revisions_share_one_base_and_a_tag_points_at_one(mesh_session: Mock
     istio = IstioInstall("istio", revisions("old"))  # type: ignore[arg-type]
     rec = mesh_session.settle()
     by_name = releases(rec)
-    assert sorted(by_name) == ["istio-base", "istio-ingress", "istiod-1-30-5", "istiod-1-31-1"]
-    old, new, base = by_name["istiod-1-30-5"], by_name["istiod-1-31-1"], by_name["istio-base"]
+    assert sorted(by_name) == ["istio-base", "istio-ingress", "istiod-1-30-5", f"istiod-{NEW}"]
+    old, new, base = by_name["istiod-1-30-5"], by_name[f"istiod-{NEW}"], by_name["istio-base"]
     assert (old.inputs["version"], new.inputs["version"]) == ("1.30.5", versions.ISTIO_VERSION)
     assert (old.inputs["values"]["revision"], new.inputs["values"]["revision"]) == (
         "1-30-5",
-        "1-31-1",
+        NEW,
     )
     assert rec.depends_on(old, base) and rec.depends_on(new, base)
     assert base.inputs["values"]["defaultRevision"] == "1-30-5"
@@ -202,11 +274,11 @@ def test_two_revisions_share_one_base_and_a_tag_points_at_one(mesh_session: Mock
     assert mesh_session.value(istio.revision) == "prod"
     assert mesh_session.value(istio.control_plane_revision) == "1-30-5"
     assert istio.info.tags == {"prod": "1-30-5"}
-    assert istio.info.revisions == ("1-30-5", "1-31-1")
+    assert istio.info.revisions == ("1-30-5", NEW)
 
 
 def test_the_default_tag_also_takes_istio_injection_enabled() -> None:
-    rec = install(revisions=[{"name": "1-31-1", "tags": ["default"]}])
+    rec = install(revisions=[{"name": NEW, "tags": ["default"]}])
     (tag,) = rec.find(TAG_WEBHOOK)
     names = [w["name"] for w in tag.inputs["webhooks"]]
     assert names == [
@@ -217,7 +289,7 @@ def test_the_default_tag_also_takes_istio_injection_enabled() -> None:
     ]
     enabled = tag.inputs["webhooks"][2]["namespaceSelector"]["matchExpressions"]
     assert enabled == [{"key": "istio-injection", "operator": "In", "values": ["enabled"]}]
-    assert releases(rec)["istio-base"].inputs["values"]["defaultRevision"] == "1-31-1"
+    assert releases(rec)["istio-base"].inputs["values"]["defaultRevision"] == NEW
 
 
 def snapshot(rec: Recording) -> dict[str, dict[str, Any]]:
@@ -234,16 +306,16 @@ def test_moving_a_tag_updates_the_tag_and_rolls_the_gateway_only() -> None:
     assert {r.urn for r in step1} == {r.urn for r in step2}, "nothing is created or deleted"
     assert changed(step1, step2) == {"istio-tag-prod", "istio-gateway", "istio-base"}
     base1, base2 = (releases(s)["istio-base"].inputs["values"] for s in (step1, step2))
-    assert (base1["defaultRevision"], base2["defaultRevision"]) == ("1-30-5", "1-31-1")
+    assert (base1["defaultRevision"], base2["defaultRevision"]) == ("1-30-5", NEW)
     tag1, tag2 = (s.one(TAG_WEBHOOK) for s in (step1, step2))
     # Same object (same name, same URN): an in-place update, not a replacement.
     assert tag1.metadata["name"] == tag2.metadata["name"]
-    assert tag2.metadata["labels"]["istio.io/rev"] == "1-31-1"
+    assert tag2.metadata["labels"]["istio.io/rev"] == NEW
     gateway1, gateway2 = (releases(s)["istio-ingress"].inputs for s in (step1, step2))
     assert {k: v for k, v in gateway1.items() if k != "values"} == {
         k: v for k, v in gateway2.items() if k != "values"
     }
-    assert gateway2["values"]["podAnnotations"] == {CONTROL_PLANE_ANNOTATION: "1-31-1"}
+    assert gateway2["values"]["podAnnotations"] == {CONTROL_PLANE_ANNOTATION: NEW}
     assert gateway1["values"]["revision"] == gateway2["values"]["revision"] == "prod"
 
 
@@ -262,7 +334,7 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
             "istio",
             {
                 "version": "1.30.5",
-                "revisions": [{"name": "1-30-5"}, {"name": "1-31-1", "version": "1.31.1"}],
+                "revisions": [{"name": "1-30-5"}, {"name": NEW, "version": PINNED}],
                 "workload_revision": "1-30-5",
             },
         )
@@ -319,6 +391,6 @@ def test_the_ca_hash_is_plain_and_the_ca_stays_secret() -> None:
 
 def test_every_revision_restarts_on_a_new_ca() -> None:
     rec = install(plugged_ca=plugged("I"), **revisions("new"))
-    for name in ("istiod-1-30-5", "istiod-1-31-1"):
+    for name in ("istiod-1-30-5", f"istiod-{NEW}"):
         annotations = releases(rec)[name].inputs["values"]["podAnnotations"]
         assert CACERTS_ANNOTATION in annotations

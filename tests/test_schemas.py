@@ -26,7 +26,7 @@ from conftest import ROOT, local_overrides, run_stack
 from mesh_https.testing import MockSession
 
 KUBERNETES_VERSION = "1.34.0"
-"""Inside Istio 1.29's supported range (Kubernetes 1.31-1.35)."""
+"""Inside Istio 1.29's supported range (Kubernetes 1.31 to 1.35)."""
 ISTIO_SCHEMA_PACKAGE = "@kubernetes-models/istio@3.0.1"
 ISTIO_SCHEMA_VERSION = "1.29.2"
 VALIDATOR = ROOT / "schemas" / "validate.mjs"

@@ -899,7 +899,7 @@ Gateway API CRDs unless `gateway_api_crds` says otherwise."""
 class RevisionArgs(TypedDict, total=False):
     """One control-plane revision: an `istiod-<name>` release beside the others."""
     name: Required[pulumi.Input[str]]
-    """The revision, e.g. `1-31-1` (a DNS label; required)."""
+    """The revision, e.g. `1-31-4` (a DNS label; required)."""
     version: pulumi.Input[str]
     """The istiod chart version of this revision. Default: the install's `version`."""
     tags: pulumi.Input[list[str]]
@@ -933,7 +933,7 @@ class GatewayApiCrdsArgs(TypedDict, total=False):
 add-on, for one)."""
     version: pulumi.Input[str]
     """The Gateway API release. Default `mesh_https.gateway_api.GATEWAY_API_VERSION`,
-the one the pinned Istio is built against."""
+the newest patch of the minor the pinned Istio is built against."""
     manifest: pulumi.Input[str]
     """A URL or path of the manifest instead of the release's `standard-install.yaml`
 (a mirror, for air-gapped clusters)."""
