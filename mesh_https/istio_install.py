@@ -53,7 +53,7 @@ from mesh_https.istio_charts import (
     revision_tag_webhook_name,
     revision_tag_webhooks,
 )
-from mesh_https.istio_objects import MANAGED_LABELS
+from mesh_https.istio_objects import MANAGED_LABELS, created_namespace
 from mesh_https.pki import PluggedCaArgs
 from mesh_https.versions import (
     ISTIO_CHART_REPOSITORY,
@@ -508,8 +508,9 @@ class IstioInstall(pulumi.ComponentResource):
     (namespaces, selector, service account, principal) are what :class:`HttpsGateway` and
     :class:`StrictMtls` take: derive them here once, never retype them.
 
-    Istio objects must come after istiod serves its validation webhook: give this component
-    to the ``depends_on`` input of the components that create them.
+    Istio objects must come after istiod serves its validation webhook, and objects in a
+    namespace it creates after that namespace: give ``ready`` (or this component) to the
+    ``depends_on`` input of the components that create them.
     """
 
     system_namespace: pulumi.Output[str]
@@ -577,15 +578,16 @@ class IstioInstall(pulumi.ComponentResource):
         after = list(args.get("depends_on", []))
 
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        wanted = {system_ns, ambient_ns, *(g.namespace for g in gateways)}
+        # The gateway namespace is created with the Gateway API too: HttpsGateway writes its
+        # Gateway and Secrets there, and istiod deploys the Gateway's workload there.
+        wanted = {system_ns, ambient_ns, gateway_ns, *(g.namespace for g in gateways)}
         for namespace in sorted(wanted - {"kube-system"}):
-            self.namespaces[namespace] = k8s.core.v1.Namespace(
+            self.namespaces[namespace] = created_namespace(
                 f"{name}-ns-{namespace}",
-                metadata={
-                    "name": namespace,
-                    "labels": {"app.kubernetes.io/managed-by": "pulumi"},
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                namespace,
+                {"app.kubernetes.io/managed-by": "pulumi"},
+                parent=self,
+                depends_on=after,
             )
 
         def in_namespace(namespace: str) -> list[pulumi.Resource]:
@@ -694,12 +696,19 @@ class IstioInstall(pulumi.ComponentResource):
             )
 
         # What Istio objects and enrolled workloads must come after: every istiod (its CRDs
-        # and validation webhook), every revision tag, and the Gateway API CRDs when they are
-        # installed here (a waypoint is a Gateway API object). Other components take this as
-        # their `depends_on` rather than the whole install: a dependency on a component
-        # becomes one on each of its children, so the narrower list keeps each object's edges
-        # few.
-        self.ready: list[pulumi.Resource] = [*self.istiods.values(), *self.tags.values()]
+        # and validation webhook), every revision tag, the Gateway API CRDs when they are
+        # installed here (a waypoint is a Gateway API object), and every namespace created
+        # here that istiod does not already come after (the gateway's: HttpsGateway writes
+        # its Secrets and Gateway there, which must be created after it and deleted before
+        # it; components give a Namespace only to the objects in it, see `edges_in`). Other
+        # components take this as their `depends_on` rather than the whole install: a
+        # dependency on a component becomes one on each of its children, so the narrower
+        # list keeps each object's edges few.
+        self.ready: list[pulumi.Resource] = [
+            *self.istiods.values(),
+            *self.tags.values(),
+            *(ns for key, ns in self.namespaces.items() if key != system_ns),
+        ]
         if self.gateway_api_crds is not None:
             self.ready.append(self.gateway_api_crds)
         gateway_after: list[pulumi.Resource] = [self.istiod, *self.tags.values()]

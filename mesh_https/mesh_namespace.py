@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
@@ -28,7 +27,7 @@ from mesh_https.constraints import (
     label_value_problem,
 )
 from mesh_https.contract import Rule
-from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+from mesh_https.istio_objects import MANAGED_LABELS, created_namespace, istio_object
 from mesh_https.waypoint import USE_WAYPOINT_LABEL
 
 COMPONENT = "MeshNamespace"
@@ -155,10 +154,8 @@ class MeshNamespace(pulumi.ComponentResource):
                 }.items()
             )
         )
-        self.resource = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": namespace, "labels": labels},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        self.resource = created_namespace(
+            f"{name}-namespace", namespace, labels, parent=self, depends_on=after
         )
         if args.get("scope_sidecar", False):
             system = args.get("system_namespace", "istio-system")

@@ -1017,8 +1017,9 @@ gateway Service settings with `gateway_service=cluster.gateway_service()`. The o
 (namespaces, selector, service account, principal) are what `HttpsGateway` and
 `StrictMtls` take: derive them here once, never retype them.
 
-Istio objects must come after istiod serves its validation webhook: give this component
-to the `depends_on` input of the components that create them."""
+Istio objects must come after istiod serves its validation webhook, and objects in a
+namespace it creates after that namespace: give `ready` (or this component) to the
+`depends_on` input of the components that create them."""
 
     system_namespace: pulumi.Output[str]
     """Namespace of istiod; the mesh root namespace."""
