@@ -190,6 +190,24 @@ def header_value_problem(value: str) -> str | None:
     return None
 
 
+BUILT_IN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+"""Namespaces every Kubernetes cluster has: creating one fails, and deleting it on destroy
+must never be tried."""
+
+
+def built_in_namespace_problem(value: str, used_as_is: Sequence[str] = ()) -> str | None:
+    """A namespace a component would create (and so delete on destroy) that every cluster
+    already has; ``used_as_is`` are those the component uses without creating them."""
+    if value in BUILT_IN_NAMESPACES and value not in used_as_is:
+        refused = [n for n in BUILT_IN_NAMESPACES if n not in used_as_is]
+        return (
+            f"is {value!r}, a namespace every cluster already has; creating it fails, and "
+            "destroying the stack would try to delete it. Give a namespace of its own (not "
+            f"one of {', '.join(refused)})"
+        )
+    return None
+
+
 SERVICE_SUFFIX = ("svc", "cluster", "local")
 """What follows ``<service>.<namespace>`` in a Kubernetes service's name (the cluster domain
 ``cluster.local``, the one the package's names assume)."""
@@ -340,6 +358,7 @@ Principal = Annotated[str, Rule(principal_problem, "a principal like 'cluster.lo
 RequestPath = Annotated[str, Rule(request_path_problem, "a path like '/api/*'")]
 
 __all__ = [
+    "BUILT_IN_NAMESPACES",
     "RETRY_ON",
     "DnsLabel",
     "DnsSubdomain",

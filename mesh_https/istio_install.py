@@ -28,7 +28,7 @@ import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https._values import deep_merge, known
+from mesh_https._values import deep_merge, dig, known
 from mesh_https.cluster import GatewayServiceArgs, check_ports
 from mesh_https.constraints import (
     DnsLabel,
@@ -38,6 +38,7 @@ from mesh_https.constraints import (
     IstioVersionText,
     NonEmpty,
     PositiveInt,
+    built_in_namespace_problem,
     helm_release_name_problem,
 )
 from mesh_https.gateway_api import GATEWAY_API_VERSION, crds_manifest
@@ -463,6 +464,117 @@ def _check_gateways(args: IstioInstallArgs) -> None:
             node_ports[port] = gateway["name"]
 
 
+def _check_namespaces(args: IstioInstallArgs) -> None:
+    """The namespaces the install creates: never one every cluster has (kube-system, which
+    GKE's and OpenShift's ambient data plane uses, is used as it is and never created)."""
+    fields: list[tuple[str, str]] = [
+        (name, args[name])
+        for name in ("system_namespace", "gateway_namespace", "ambient_namespace")
+        if name in args
+    ]
+    fields += [
+        (f"gateways[{i}].namespace", g["namespace"])
+        for i, g in enumerate(args.get("gateways", []))
+        if "namespace" in g
+    ]
+    for field_name, namespace in fields:
+        problem = built_in_namespace_problem(namespace, used_as_is=["kube-system"])
+        if problem:
+            v.fail(COMPONENT, field_name, problem)
+
+
+def _values_contradictions(args: IstioInstallArgs) -> list[tuple[str, str, Any, str]]:
+    """``(values field, path, the Args' value, the Args field)`` for each chart value the
+    install sets from its own inputs: a different value there would contradict them."""
+    mode = args.get("mode", "sidecar")
+    plane = _control_plane(args)
+    system_ns = args.get("system_namespace", "istio-system")
+    hub = args.get("image_hub", ISTIO_IMAGE_HUB)
+    trust_domain = args.get("trust_domain", "cluster.local")
+    profile = "ambient" if mode == "ambient" else None
+    revision_field = "revisions" if "revisions" in args else "revision"
+    checks: list[tuple[str, str, Any, str]] = [
+        ("base_values", "global.istioNamespace", system_ns, "system_namespace"),
+        ("base_values", "defaultRevision", plane.default_revision or None, revision_field),
+    ]
+    revisions = enumerate(args.get("revisions", []))
+    istiods: list[tuple[str, str | None]] = [("istiod_values", None)]
+    istiods += [(f"revisions[{i}].istiod_values", r["name"]) for i, r in revisions]
+    only = next(iter(plane.revisions)) if len(plane.revisions) == 1 else None
+    for field_name, revision in istiods:
+        if field_name == "istiod_values" and only is None:
+            # Laid under every revision's own values: its `revision` contradicts all but one.
+            checks.append((field_name, "revision", None, "revisions"))
+        else:
+            name = revision if revision is not None else only
+            checks.append((field_name, "revision", name or None, revision_field))
+        checks += [
+            (field_name, "global.istioNamespace", system_ns, "system_namespace"),
+            (field_name, "meshConfig.rootNamespace", system_ns, "system_namespace"),
+            (field_name, "global.hub", hub, "image_hub"),
+            (field_name, "meshConfig.trustDomain", trust_domain, "trust_domain"),
+            (field_name, "profile", profile, "mode"),
+        ]
+        if mode == "ambient":
+            ambient_ns = args.get("ambient_namespace", system_ns)
+            trusted = ambient_ns if ambient_ns != system_ns else None
+            checks.append((field_name, "trustedZtunnelNamespace", trusted, "ambient_namespace"))
+    if mode == "ambient":
+        checks += [
+            ("cni_values", "global.hub", hub, "image_hub"),
+            ("cni_values", "profile", profile, "mode"),
+            ("ztunnel_values", "revision", plane.resolved or None, revision_field),
+            ("ztunnel_values", "istioNamespace", system_ns, "system_namespace"),
+            ("ztunnel_values", "global.istioNamespace", system_ns, "system_namespace"),
+            ("ztunnel_values", "hub", hub, "image_hub"),
+            ("ztunnel_values", "global.hub", hub, "image_hub"),
+        ]
+    gateway_fields = (
+        [f"gateways[{i}].values" for i in range(len(args["gateways"]))]
+        if "gateways" in args
+        else ["gateway_values"]
+    )
+    for field_name in gateway_fields:
+        checks.append(
+            (field_name, "revision", plane.workload_revision or None, "workload_revision")
+        )
+    return checks
+
+
+def _values_at(args: IstioInstallArgs, field_name: str) -> Mapping[str, Any]:
+    if field_name.startswith("revisions["):
+        index = int(field_name[len("revisions[") : field_name.index("]")])
+        return args["revisions"][index].get("istiod_values", {})
+    if field_name.startswith("gateways["):
+        index = int(field_name[len("gateways[") : field_name.index("]")])
+        return args["gateways"][index].get("values", {})
+    return args.get(field_name, {})  # type: ignore[return-value]
+
+
+def _check_values(args: IstioInstallArgs) -> None:
+    """The chart-values escape hatches may add to what the install sets, not contradict the
+    inputs it sets it from: Helm would install what the values say while every other
+    component (and ``info``) goes by the inputs."""
+    for field_name, path, ours, arg in _values_contradictions(args):
+        given = dig(_values_at(args, field_name), *path.split("."))
+        if given is None or given == ours:
+            continue
+        where = f"{field_name}.{path}"
+        if ours is None:
+            v.fail(
+                COMPONENT,
+                where,
+                f"is {given!r}, which the inputs do not say; set it through `{arg}` "
+                "(every other component reads it from there), not in the chart values",
+            )
+        v.fail(
+            COMPONENT,
+            where,
+            f"is {given!r}, but `{arg}` gives {ours!r}; leave it out of the chart values "
+            f"and set `{arg}`, which every other component reads",
+        )
+
+
 def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     """Check :class:`IstioInstall` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -470,6 +582,8 @@ def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     args = contract.check(c, IstioInstallArgs, args)
     _check_revisions(args)
     _check_gateways(args)
+    _check_namespaces(args)
+    _check_values(args)
     crds = args.get("gateway_api_crds", {})
     if crds.get("install") is False:
         for extra in ("version", "manifest"):

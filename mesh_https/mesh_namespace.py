@@ -23,6 +23,7 @@ from mesh_https.constraints import (
     LabelKey,
     LabelValue,
     Plain,
+    built_in_namespace_problem,
     dns_label_problem,
     label_value_problem,
 )
@@ -106,12 +107,15 @@ def validate_args(name: str, args: MeshNamespaceArgs | None) -> MeshNamespaceArg
         problem = dns_label_problem(namespace)
         if problem:
             v.fail(c, "namespace", f"is {namespace!r} (the resource name); {problem}")
-    if namespace in (args.get("system_namespace", "istio-system"), "kube-system"):
+    if namespace == args.get("system_namespace", "istio-system"):
         v.fail(
             c,
             "namespace",
             f"is {namespace!r}, a system namespace; applications get a namespace of their own",
         )
+    problem = built_in_namespace_problem(namespace)
+    if problem:
+        v.fail(c, "namespace", problem)
     if "waypoint" in args and args.get("mode", "sidecar") != "ambient":
         v.fail(c, "waypoint", "only applies in ambient mode; sidecars are the L7 proxies here")
     if args.get("waypoint") == "none":
