@@ -156,7 +156,8 @@ class RewriteArgs(TypedDict, total=False):
 class HeaderOperationsArgs(TypedDict, total=False):
     """Headers to set (replace), add (append) or remove."""
     set: pulumi.Input[dict[str, str]]
-    """Header → value, replacing any value it has."""
+    """Header → value, replacing any value it has (`%%` for a literal `%`: Envoy reads
+`%VARIABLE%`)."""
     add: pulumi.Input[dict[str, str]]
     """Header → value, appended to any it has."""
     remove: pulumi.Input[list[str]]
