@@ -352,11 +352,13 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
     return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
 
 
-def _as_list_hint(value: str, tp: Any) -> list[str]:
+def _as_list_hint(value: Any, tp: Any) -> list[Any]:
     """The list a single string most likely meant: its comma-separated parts where each is a
     valid entry and the whole is not (``"5xx,reset"`` → ``["5xx", "reset"]``), else itself."""
     base = _unwrap(tp)[0] if tp is not None else None
     args = get_args(base) if base is not None else ()
+    if not isinstance(value, str):
+        return [value]
     parts = [part.strip() for part in value.split(",")]
     if len(args) != 1 or len(parts) < 2 or not all(parts):
         return [value]
