@@ -24,6 +24,7 @@ from mesh_https.constraints import (
     Duration,
     ExportTo,
     HeaderName,
+    HeaderValue,
     Hostname,
     LabelKey,
     LabelValue,
@@ -39,10 +40,11 @@ from mesh_https.constraints import (
     dns_subdomain_problem,
     duration_seconds,
     int_range,
+    service_host_spelling_problem,
 )
 from mesh_https.contract import Rule
 from mesh_https.gateway_api import GATEWAY_API_GROUP, gateway_api_object
-from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+from mesh_https.istio_objects import MANAGED_LABELS, edges_in, istio_object
 from mesh_https.strict_mtls import WorkloadTargetArgs
 
 COMPONENT = "CanaryRoute"
@@ -130,9 +132,10 @@ class RedirectArgs(TypedDict, total=False):
 class HeaderOperationsArgs(TypedDict, total=False):
     """Headers to set (replace), add (append) or remove."""
 
-    set: Mapping[HeaderName, str]
-    """Header → value, replacing any value it has."""
-    add: Mapping[HeaderName, str]
+    set: Mapping[HeaderName, HeaderValue]
+    """Header → value, replacing any value it has (``%%`` for a literal ``%``: Envoy reads
+    ``%VARIABLE%``)."""
+    add: Mapping[HeaderName, HeaderValue]
     """Header → value, appended to any it has."""
     remove: Sequence[HeaderName]
     """Headers removed."""
@@ -384,6 +387,11 @@ def _check_route(
     for ops in ("request_headers", "response_headers"):
         if ops in route:
             _check_header_operations(c, f"{field}.{ops}", route.get(ops, {}))
+    _check_host_header(c, field, route)
+    if "host" in destination:
+        problem = service_host_spelling_problem(destination["host"], [namespace])
+        if problem:
+            v.fail(c, f"{field}.destination.host", problem)
     if not any(k in route for k in ROUTE_CONDITIONS):
         v.fail(
             c,
@@ -422,6 +430,35 @@ def _check_header_operations(c: str, field: str, ops: HeaderOperationsArgs) -> N
             touched[header] = kind
 
 
+def _check_host_header(c: str, field: str, route: MatchRouteArgs) -> None:
+    """Istio's admission on the Host header: it may be set or added on the request only, and
+    only once (a rewrite of the authority sets it too)."""
+    request = route.get("request_headers", {})
+    if "host" in request.get("remove", []):
+        v.fail(
+            c,
+            f"{field}.request_headers.remove",
+            "names 'host', which Istio refuses to remove; set it, or rewrite the authority",
+        )
+    response = route.get("response_headers", {})
+    for kind in ("set", "add", "remove"):
+        if "host" in response.get(kind, []):  # type: ignore[operator]
+            v.fail(
+                c,
+                f"{field}.response_headers.{kind}",
+                "names 'host', a request header Istio refuses to change on responses",
+            )
+    authority = route.get("rewrite", {}).get("authority")
+    for kind in ("set", "add"):
+        if authority is not None and "host" in request.get(kind, {}):  # type: ignore[operator]
+            v.fail(
+                c,
+                f"{field}.request_headers.{kind}",
+                f"sets 'host' as well as rewrite.authority ({authority!r}); Istio refuses the "
+                "authority set twice: keep one of them",
+            )
+
+
 def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
     """Check :class:`CanaryRoute` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -451,6 +488,9 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
     total = sum(s["weight"] for s in weighted)
     if weighted and total != 100:
         v.fail(c, "subsets", f"weights sum to {total}; they must sum to 100")
+    problem = service_host_spelling_problem(args["host"], [args["namespace"]])
+    if problem:
+        v.fail(c, "host", problem)
     own_host = fqdn(args["host"], args["namespace"])
 
     if args.get("external_hosts") and not args.get("gateways"):
@@ -478,6 +518,17 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
 
     attempts_time = 0.0
     retries = args.get("retries")
+    if retries is not None and retries["attempts"] == 0:
+        # Istio's validateHTTPRetry: attempts 0 turns retries off, and then a policy for them
+        # is refused.
+        for extra in ("per_try_timeout", "retry_on"):
+            if retries.get(extra):
+                v.fail(
+                    c,
+                    "retries.attempts",
+                    f"is 0 (retries off), but retries.{extra} is given; Istio refuses a retry "
+                    f"policy without retries: give attempts of 1 or more, or remove {extra}",
+                )
     if retries is not None and "per_try_timeout" in retries:
         attempts_time = (duration_seconds(retries["per_try_timeout"]) or 0) * retries["attempts"]
     if "timeout" in args:
@@ -982,7 +1033,7 @@ class CanaryRoute(pulumi.ComponentResource):
                 f"{name}-{service}",
                 metadata={"name": service, "namespace": namespace, "labels": dict(MANAGED_LABELS)},
                 spec=typing.cast(Any, spec),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=edges_in(namespace, after)),
             )
             for service, spec in http_route.version_services(args, selector)
         ]

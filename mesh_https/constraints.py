@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import re2  # type: ignore[import-untyped]
@@ -170,6 +171,70 @@ def header_name_problem(value: str) -> str | None:
     return None
 
 
+# Istio's httpHeaderValueRegexp: no control characters but tab.
+_HEADER_VALUE_CHARS = re.compile(r"^[^\x00-\x08\x0a-\x1f\x7f]*$")
+# Envoy's header formatter: a '%' is '%%' or opens a '%VARIABLE%' / '%VARIABLE(args)%'.
+_HEADER_VALUE_PERCENT = re.compile(r"^(?:[^%]|%%|%[^%(]+(?:\([^)]*\))?%)*$")
+
+
+def header_value_problem(value: str) -> str | None:
+    """Istio's ValidateHTTPHeaderValue for header values it sets or adds: no control
+    characters, and every ``%`` escaped as ``%%`` or part of an Envoy ``%VARIABLE%``."""
+    if not _HEADER_VALUE_CHARS.match(value):
+        return "it has a control character (a newline, say); Istio refuses those in headers"
+    if not _HEADER_VALUE_PERCENT.match(value):
+        return (
+            "it has a lone '%'; Envoy reads '%' as the start of a %VARIABLE%, so write a "
+            "literal one as '%%'"
+        )
+    return None
+
+
+BUILT_IN_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+"""Namespaces every Kubernetes cluster has: creating one fails, and deleting it on destroy
+must never be tried."""
+
+
+def built_in_namespace_problem(value: str, used_as_is: Sequence[str] = ()) -> str | None:
+    """A namespace a component would create (and so delete on destroy) that every cluster
+    already has; ``used_as_is`` are those the component uses without creating them."""
+    if value in BUILT_IN_NAMESPACES and value not in used_as_is:
+        refused = [n for n in BUILT_IN_NAMESPACES if n not in used_as_is]
+        return (
+            f"is {value!r}, a namespace every cluster already has; creating it fails, and "
+            "destroying the stack would try to delete it. Give a namespace of its own (not "
+            f"one of {', '.join(refused)})"
+        )
+    return None
+
+
+SERVICE_SUFFIX = ("svc", "cluster", "local")
+"""What follows ``<service>.<namespace>`` in a Kubernetes service's name (the cluster domain
+``cluster.local``, the one the package's names assume)."""
+
+
+def service_host_spelling_problem(host: str, namespaces: Sequence[str] = ()) -> str | None:
+    """A partial spelling of a Kubernetes service's name, which Istio does not expand.
+
+    Istio expands only a name without dots (``reviews`` → ``reviews.<namespace>.svc.
+    cluster.local``) and takes any name with one as written, so ``reviews.shop.svc``,
+    ``reviews.shop.svc.cluster`` and ``reviews.shop`` (``shop`` one of ``namespaces``) name no
+    service: an object for them does nothing, and beside the full name they are a second
+    object for one service. Any other name (another cluster domain, a ServiceEntry host) is
+    taken as written."""
+    labels = host.split(".")
+    rest = tuple(labels[2:])
+    partial = 0 < len(rest) < len(SERVICE_SUFFIX) and SERVICE_SUFFIX[: len(rest)] == rest
+    if partial or (len(labels) == 2 and labels[1] in namespaces):
+        full = ".".join([*labels[:2], *SERVICE_SUFFIX])
+        return (
+            f"is {host!r}, a partial service name that Istio takes as written, so it names no "
+            f"service; give the full name {full!r} (or the short name {labels[0]!r} in the "
+            "service's own namespace)"
+        )
+    return None
+
+
 def retry_on_problem(value: str) -> str | None:
     """Istio's retryOn vocabulary: Envoy's policies or an HTTP status code."""
     if value in RETRY_ON or (value.isdigit() and 100 <= int(value) <= 599):
@@ -276,6 +341,7 @@ LabelValue = Annotated[str, Rule(label_value_problem, "a Kubernetes label value"
 Duration = Annotated[str, Rule(duration_problem, "a duration like '2s'")]
 Regex = Annotated[str, Rule(regex_problem, "an RE2 regular expression")]
 HeaderName = Annotated[str, Rule(header_name_problem, "a lowercase HTTP header name")]
+HeaderValue = Annotated[str, Rule(header_value_problem, "a header value ('%%' for a '%')")]
 RetryOn = Annotated[str, Rule(retry_on_problem, "a retryOn policy")]
 ExportTo = Annotated[str, Rule(export_to_problem, "'.', '*' or a namespace")]
 Percentage = Annotated[float, Rule(percentage_problem, "a percentage from 0.0001 to 100")]
@@ -292,12 +358,14 @@ Principal = Annotated[str, Rule(principal_problem, "a principal like 'cluster.lo
 RequestPath = Annotated[str, Rule(request_path_problem, "a path like '/api/*'")]
 
 __all__ = [
+    "BUILT_IN_NAMESPACES",
     "RETRY_ON",
     "DnsLabel",
     "DnsSubdomain",
     "Duration",
     "ExportTo",
     "HeaderName",
+    "HeaderValue",
     "HelmReleaseName",
     "Hostname",
     "HttpMethod",

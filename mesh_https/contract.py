@@ -341,12 +341,38 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
     if kind == "extra_forbidden":
         return ""  # worded by the caller, which knows the valid keys
     if kind == "sequence_str":
-        return f"is {value!r}, a single string; it must be {describe(tp)} (a list: [{value!r}])"
+        return (
+            f"is {value!r}, a single string; it must be {describe(tp)} "
+            f"(a list: {_as_list_hint(value, tp)!r})"
+        )
     if kind == "missing":
         return f"is missing; it is required: {describe(tp)}"
     kind_name = type(value).__name__
     article = "an" if kind_name[:1] in "aeiou" else "a"
     return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
+
+
+def _as_list_hint(value: Any, tp: Any) -> list[Any]:
+    """The list a single string most likely meant: its comma-separated parts where each is a
+    valid entry and the whole is not (``"5xx,reset"`` → ``["5xx", "reset"]``), else itself."""
+    base = _unwrap(tp)[0] if tp is not None else None
+    args = get_args(base) if base is not None else ()
+    if not isinstance(value, str):
+        return [value]
+    parts = [part.strip() for part in value.split(",")]
+    if len(args) != 1 or len(parts) < 2 or not all(parts):
+        return [value]
+    entry = _adapter(args[0])
+    try:
+        entry.validate_python(value)
+    except pydantic.ValidationError:
+        try:
+            for part in parts:
+                entry.validate_python(part)
+        except pydantic.ValidationError:
+            return [value]
+        return parts
+    return [value]
 
 
 def _clean_loc(args_type: Any, loc: Path) -> Path:

@@ -14,6 +14,7 @@ DestinationRule's traffic policies (they attach to one host, and here each versi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ def problems(args: CanaryRouteArgs) -> list[tuple[str, str]]:
         found.append(
             ("port", "is needed with api='gateway-api' and subsets: each version is a Service")
         )
+    found += _api_server_limits(args)
     for i, route in enumerate(args.get("routes", [])):
         field = f"routes[{i}]"
         for header, match in route.get("headers", {}).items():
@@ -70,6 +72,71 @@ def problems(args: CanaryRouteArgs) -> list[tuple[str, str]]:
                     "replaces a path prefix in the Gateway API; match the path by prefix",
                 )
             )
+    return found
+
+
+# The HTTPRoute CRD's own rules (Gateway API v1.6 standard channel), which the API server
+# applies: its Duration, its path values, and its list limits.
+_GATEWAY_API_DURATION = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+_PATH_CHARS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
+_PATH_FORBIDDEN = ("//", "/./", "/../", "%2f", "%2F", "#")
+MAX_RULES = 16
+MAX_ITEMS = 16
+
+
+def _path_problem(value: str) -> str | None:
+    if not value.startswith("/"):
+        return "must start with '/' (an absolute path) in the Gateway API"
+    for bad in _PATH_FORBIDDEN:
+        if bad in value:
+            return f"must not contain {bad!r} in the Gateway API"
+    if value.endswith(("/.", "/..")):
+        return "must not end with '/.' or '/..' in the Gateway API"
+    if not _PATH_CHARS.match(value):
+        return "has a character the Gateway API refuses in a path; percent-encode it"
+    return None
+
+
+def _api_server_limits(args: CanaryRouteArgs) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if "timeout" in args and not _GATEWAY_API_DURATION.match(args["timeout"]):
+        found.append(
+            (
+                "timeout",
+                f"is {args['timeout']!r}; the Gateway API takes whole units only, up to four "
+                "of h, m, s, ms (e.g. '1m30s' or '1500ms', not '1.5s')",
+            )
+        )
+    routes = args.get("routes", [])
+    if len(routes) > MAX_RULES - 1:
+        found.append(
+            (
+                "routes",
+                f"has {len(routes)} routes; an HTTPRoute holds {MAX_RULES} rules, so at most "
+                f"{MAX_RULES - 1} besides the default",
+            )
+        )
+    for name, what in (("external_hosts", "hostnames"), ("subsets", "backendRefs")):
+        if len(args.get(name, [])) > MAX_ITEMS:  # type: ignore[arg-type]
+            found.append(
+                (name, f"has more than {MAX_ITEMS} entries, the HTTPRoute's limit on {what}")
+            )
+    for i, route in enumerate(routes):
+        path: Mapping[str, str] = route.get("path", {})  # type: ignore[assignment]
+        for kind in ("exact", "prefix"):
+            if kind in path:
+                problem = _path_problem(path[kind])
+                if problem:
+                    found.append((f"routes[{i}].path.{kind}", f"is {path[kind]!r}; it {problem}"))
+        for ops in ("request_headers", "response_headers"):
+            for kind, entries in route.get(ops, {}).items():  # type: ignore[attr-defined]
+                if len(entries) > MAX_ITEMS:
+                    found.append(
+                        (
+                            f"routes[{i}].{ops}.{kind}",
+                            f"has more than {MAX_ITEMS} headers, the Gateway API's limit",
+                        )
+                    )
     return found
 
 

@@ -34,7 +34,7 @@ from mesh_https.contract import Hint, Rule
 from mesh_https.gateway_api import gateway_api_object
 from mesh_https.identity import principal_of
 from mesh_https.istio_install import GatewayInfo
-from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+from mesh_https.istio_objects import MANAGED_LABELS, edges_in, istio_object
 
 COMPONENT = "HttpsGateway"
 ENVOY_CIPHER_SUITES = (
@@ -581,7 +581,9 @@ class HttpsGateway(pulumi.ComponentResource):
                             "labels": dict(MANAGED_LABELS),
                         },
                         data={"service": options},
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                        opts=pulumi.ResourceOptions(
+                            parent=self, depends_on=edges_in(namespace, after)
+                        ),
                     )
                 )
                 gateway_spec["infrastructure"] = {
@@ -717,7 +719,7 @@ class HttpsGateway(pulumi.ComponentResource):
             metadata={"name": secret_name, "namespace": namespace, "labels": dict(MANAGED_LABELS)},
             type=secret_type,
             string_data=pulumi.Output.secret(dict(sorted(data.items()))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=edges_in(namespace, after)),
         )
 
     @staticmethod

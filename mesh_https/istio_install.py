@@ -28,7 +28,7 @@ import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
-from mesh_https._values import deep_merge, known
+from mesh_https._values import deep_merge, dig, known
 from mesh_https.cluster import GatewayServiceArgs, check_ports
 from mesh_https.constraints import (
     DnsLabel,
@@ -38,6 +38,7 @@ from mesh_https.constraints import (
     IstioVersionText,
     NonEmpty,
     PositiveInt,
+    built_in_namespace_problem,
     helm_release_name_problem,
 )
 from mesh_https.gateway_api import GATEWAY_API_VERSION, crds_manifest
@@ -53,7 +54,7 @@ from mesh_https.istio_charts import (
     revision_tag_webhook_name,
     revision_tag_webhooks,
 )
-from mesh_https.istio_objects import MANAGED_LABELS
+from mesh_https.istio_objects import MANAGED_LABELS, created_namespace
 from mesh_https.pki import PluggedCaArgs
 from mesh_https.versions import (
     ISTIO_CHART_REPOSITORY,
@@ -463,6 +464,117 @@ def _check_gateways(args: IstioInstallArgs) -> None:
             node_ports[port] = gateway["name"]
 
 
+def _check_namespaces(args: IstioInstallArgs) -> None:
+    """The namespaces the install creates: never one every cluster has (kube-system, which
+    GKE's and OpenShift's ambient data plane uses, is used as it is and never created)."""
+    fields: list[tuple[str, str]] = [
+        (name, args[name])
+        for name in ("system_namespace", "gateway_namespace", "ambient_namespace")
+        if name in args
+    ]
+    fields += [
+        (f"gateways[{i}].namespace", g["namespace"])
+        for i, g in enumerate(args.get("gateways", []))
+        if "namespace" in g
+    ]
+    for field_name, namespace in fields:
+        problem = built_in_namespace_problem(namespace, used_as_is=["kube-system"])
+        if problem:
+            v.fail(COMPONENT, field_name, problem)
+
+
+def _values_contradictions(args: IstioInstallArgs) -> list[tuple[str, str, Any, str]]:
+    """``(values field, path, the Args' value, the Args field)`` for each chart value the
+    install sets from its own inputs: a different value there would contradict them."""
+    mode = args.get("mode", "sidecar")
+    plane = _control_plane(args)
+    system_ns = args.get("system_namespace", "istio-system")
+    hub = args.get("image_hub", ISTIO_IMAGE_HUB)
+    trust_domain = args.get("trust_domain", "cluster.local")
+    profile = "ambient" if mode == "ambient" else None
+    revision_field = "revisions" if "revisions" in args else "revision"
+    checks: list[tuple[str, str, Any, str]] = [
+        ("base_values", "global.istioNamespace", system_ns, "system_namespace"),
+        ("base_values", "defaultRevision", plane.default_revision or None, revision_field),
+    ]
+    revisions = enumerate(args.get("revisions", []))
+    istiods: list[tuple[str, str | None]] = [("istiod_values", None)]
+    istiods += [(f"revisions[{i}].istiod_values", r["name"]) for i, r in revisions]
+    only = next(iter(plane.revisions)) if len(plane.revisions) == 1 else None
+    for field_name, revision in istiods:
+        if field_name == "istiod_values" and only is None:
+            # Laid under every revision's own values: its `revision` contradicts all but one.
+            checks.append((field_name, "revision", None, "revisions"))
+        else:
+            name = revision if revision is not None else only
+            checks.append((field_name, "revision", name or None, revision_field))
+        checks += [
+            (field_name, "global.istioNamespace", system_ns, "system_namespace"),
+            (field_name, "meshConfig.rootNamespace", system_ns, "system_namespace"),
+            (field_name, "global.hub", hub, "image_hub"),
+            (field_name, "meshConfig.trustDomain", trust_domain, "trust_domain"),
+            (field_name, "profile", profile, "mode"),
+        ]
+        if mode == "ambient":
+            ambient_ns = args.get("ambient_namespace", system_ns)
+            trusted = ambient_ns if ambient_ns != system_ns else None
+            checks.append((field_name, "trustedZtunnelNamespace", trusted, "ambient_namespace"))
+    if mode == "ambient":
+        checks += [
+            ("cni_values", "global.hub", hub, "image_hub"),
+            ("cni_values", "profile", profile, "mode"),
+            ("ztunnel_values", "revision", plane.resolved or None, revision_field),
+            ("ztunnel_values", "istioNamespace", system_ns, "system_namespace"),
+            ("ztunnel_values", "global.istioNamespace", system_ns, "system_namespace"),
+            ("ztunnel_values", "hub", hub, "image_hub"),
+            ("ztunnel_values", "global.hub", hub, "image_hub"),
+        ]
+    gateway_fields = (
+        [f"gateways[{i}].values" for i in range(len(args["gateways"]))]
+        if "gateways" in args
+        else ["gateway_values"]
+    )
+    for field_name in gateway_fields:
+        checks.append(
+            (field_name, "revision", plane.workload_revision or None, "workload_revision")
+        )
+    return checks
+
+
+def _values_at(args: IstioInstallArgs, field_name: str) -> Mapping[str, Any]:
+    if field_name.startswith("revisions["):
+        index = int(field_name[len("revisions[") : field_name.index("]")])
+        return args["revisions"][index].get("istiod_values", {})
+    if field_name.startswith("gateways["):
+        index = int(field_name[len("gateways[") : field_name.index("]")])
+        return args["gateways"][index].get("values", {})
+    return args.get(field_name, {})  # type: ignore[return-value]
+
+
+def _check_values(args: IstioInstallArgs) -> None:
+    """The chart-values escape hatches may add to what the install sets, not contradict the
+    inputs it sets it from: Helm would install what the values say while every other
+    component (and ``info``) goes by the inputs."""
+    for field_name, path, ours, arg in _values_contradictions(args):
+        given = dig(_values_at(args, field_name), *path.split("."))
+        if given is None or given == ours:
+            continue
+        where = f"{field_name}.{path}"
+        if ours is None:
+            v.fail(
+                COMPONENT,
+                where,
+                f"is {given!r}, which the inputs do not say; set it through `{arg}` "
+                "(every other component reads it from there), not in the chart values",
+            )
+        v.fail(
+            COMPONENT,
+            where,
+            f"is {given!r}, but `{arg}` gives {ours!r}; leave it out of the chart values "
+            f"and set `{arg}`, which every other component reads",
+        )
+
+
 def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     """Check :class:`IstioInstall` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -470,6 +582,8 @@ def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
     args = contract.check(c, IstioInstallArgs, args)
     _check_revisions(args)
     _check_gateways(args)
+    _check_namespaces(args)
+    _check_values(args)
     crds = args.get("gateway_api_crds", {})
     if crds.get("install") is False:
         for extra in ("version", "manifest"):
@@ -508,8 +622,9 @@ class IstioInstall(pulumi.ComponentResource):
     (namespaces, selector, service account, principal) are what :class:`HttpsGateway` and
     :class:`StrictMtls` take: derive them here once, never retype them.
 
-    Istio objects must come after istiod serves its validation webhook: give this component
-    to the ``depends_on`` input of the components that create them.
+    Istio objects must come after istiod serves its validation webhook, and objects in a
+    namespace it creates after that namespace: give ``ready`` (or this component) to the
+    ``depends_on`` input of the components that create them.
     """
 
     system_namespace: pulumi.Output[str]
@@ -577,15 +692,16 @@ class IstioInstall(pulumi.ComponentResource):
         after = list(args.get("depends_on", []))
 
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        wanted = {system_ns, ambient_ns, *(g.namespace for g in gateways)}
+        # The gateway namespace is created with the Gateway API too: HttpsGateway writes its
+        # Gateway and Secrets there, and istiod deploys the Gateway's workload there.
+        wanted = {system_ns, ambient_ns, gateway_ns, *(g.namespace for g in gateways)}
         for namespace in sorted(wanted - {"kube-system"}):
-            self.namespaces[namespace] = k8s.core.v1.Namespace(
+            self.namespaces[namespace] = created_namespace(
                 f"{name}-ns-{namespace}",
-                metadata={
-                    "name": namespace,
-                    "labels": {"app.kubernetes.io/managed-by": "pulumi"},
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                namespace,
+                {"app.kubernetes.io/managed-by": "pulumi"},
+                parent=self,
+                depends_on=after,
             )
 
         def in_namespace(namespace: str) -> list[pulumi.Resource]:
@@ -694,12 +810,19 @@ class IstioInstall(pulumi.ComponentResource):
             )
 
         # What Istio objects and enrolled workloads must come after: every istiod (its CRDs
-        # and validation webhook), every revision tag, and the Gateway API CRDs when they are
-        # installed here (a waypoint is a Gateway API object). Other components take this as
-        # their `depends_on` rather than the whole install: a dependency on a component
-        # becomes one on each of its children, so the narrower list keeps each object's edges
-        # few.
-        self.ready: list[pulumi.Resource] = [*self.istiods.values(), *self.tags.values()]
+        # and validation webhook), every revision tag, the Gateway API CRDs when they are
+        # installed here (a waypoint is a Gateway API object), and every namespace created
+        # here that istiod does not already come after (the gateway's: HttpsGateway writes
+        # its Secrets and Gateway there, which must be created after it and deleted before
+        # it; components give a Namespace only to the objects in it, see `edges_in`). Other
+        # components take this as their `depends_on` rather than the whole install: a
+        # dependency on a component becomes one on each of its children, so the narrower
+        # list keeps each object's edges few.
+        self.ready: list[pulumi.Resource] = [
+            *self.istiods.values(),
+            *self.tags.values(),
+            *(ns for key, ns in self.namespaces.items() if key != system_ns),
+        ]
         if self.gateway_api_crds is not None:
             self.ready.append(self.gateway_api_crds)
         gateway_after: list[pulumi.Resource] = [self.istiod, *self.tags.values()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,42 @@ MANAGED_LABELS = {
     "app.kubernetes.io/managed-by": "pulumi",
     "app.kubernetes.io/part-of": "mesh-https",
 }
+
+
+_NAMESPACE_NAMES: weakref.WeakKeyDictionary[pulumi.Resource, str] = weakref.WeakKeyDictionary()
+"""Each Namespace the package created → its name, for :func:`edges_in`."""
+
+
+def created_namespace(
+    resource_name: str,
+    name: str,
+    labels: Mapping[str, str],
+    *,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> k8s.core.v1.Namespace:
+    """A Namespace the program creates (and so deletes): every object put in it must depend
+    on it. Its name is remembered, so :func:`edges_in` can hand it to those objects only."""
+    namespace = k8s.core.v1.Namespace(
+        resource_name,
+        metadata={"name": name, "labels": dict(labels)},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=edges_in(None, depends_on)),
+    )
+    _NAMESPACE_NAMES[namespace] = name
+    return namespace
+
+
+def edges_in(
+    namespace: pulumi.Input[str] | None, resources: Sequence[pulumi.Resource]
+) -> list[pulumi.Resource]:
+    """What an object in ``namespace`` (``None``: a cluster-scoped one) must come after, of
+    ``resources``: all of them but the Namespaces created here for *other* namespaces. So one
+    list, such as ``IstioInstall.ready`` with the gateway's namespace in it, gives each object
+    its own namespace and no edge to the others (an edge between namespaces orders nothing,
+    and costs at scale). An Output namespace keeps every edge."""
+    if namespace is not None and not isinstance(namespace, str):
+        return list(resources)
+    return [r for r in resources if _NAMESPACE_NAMES.get(r, namespace) == namespace]
 
 
 def istio_object(
@@ -69,5 +106,5 @@ def custom_object(
         kind=kind,
         metadata=metadata,
         spec=spec,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=edges_in(namespace, depends_on)),
     )

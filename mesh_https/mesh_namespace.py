@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mesh_https import contract
 from mesh_https import validation as v
@@ -24,11 +23,12 @@ from mesh_https.constraints import (
     LabelKey,
     LabelValue,
     Plain,
+    built_in_namespace_problem,
     dns_label_problem,
     label_value_problem,
 )
 from mesh_https.contract import Rule
-from mesh_https.istio_objects import MANAGED_LABELS, istio_object
+from mesh_https.istio_objects import MANAGED_LABELS, created_namespace, istio_object
 from mesh_https.waypoint import USE_WAYPOINT_LABEL
 
 COMPONENT = "MeshNamespace"
@@ -107,12 +107,15 @@ def validate_args(name: str, args: MeshNamespaceArgs | None) -> MeshNamespaceArg
         problem = dns_label_problem(namespace)
         if problem:
             v.fail(c, "namespace", f"is {namespace!r} (the resource name); {problem}")
-    if namespace in (args.get("system_namespace", "istio-system"), "kube-system"):
+    if namespace == args.get("system_namespace", "istio-system"):
         v.fail(
             c,
             "namespace",
             f"is {namespace!r}, a system namespace; applications get a namespace of their own",
         )
+    problem = built_in_namespace_problem(namespace)
+    if problem:
+        v.fail(c, "namespace", problem)
     if "waypoint" in args and args.get("mode", "sidecar") != "ambient":
         v.fail(c, "waypoint", "only applies in ambient mode; sidecars are the L7 proxies here")
     if args.get("waypoint") == "none":
@@ -155,10 +158,8 @@ class MeshNamespace(pulumi.ComponentResource):
                 }.items()
             )
         )
-        self.resource = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": namespace, "labels": labels},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        self.resource = created_namespace(
+            f"{name}-namespace", namespace, labels, parent=self, depends_on=after
         )
         if args.get("scope_sidecar", False):
             system = args.get("system_namespace", "istio-system")

@@ -25,6 +25,7 @@ from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https._values import known
 from mesh_https.constraints import (
+    SERVICE_SUFFIX,
     DnsLabel,
     DnsSubdomain,
     Hostname,
@@ -34,6 +35,7 @@ from mesh_https.constraints import (
     Port,
     Principal,
     RequestPath,
+    service_host_spelling_problem,
 )
 from mesh_https.contract import Hint
 from mesh_https.gateway_api import GATEWAY_API_GROUP
@@ -163,6 +165,36 @@ class StrictMtlsArgs(TypedDict, total=False):
     ``MeshNamespace``. Each policy then waits for its own namespace only, not for all."""
 
 
+def istio_mutual_rule(host: str, root: str) -> tuple[str, str]:
+    """Namespace and name of the ``ISTIO_MUTUAL`` DestinationRule for ``host``: a service's
+    (``<service>.<namespace>.svc.cluster.local``) goes in its own namespace, any other host
+    (a ServiceEntry's) in the root namespace, where a rule applies to the whole mesh."""
+    labels = host.split(".")
+    if len(labels) == 5 and tuple(labels[2:]) == SERVICE_SUFFIX:
+        return labels[1], f"mtls-{labels[0]}"
+    return root, f"mtls-{labels[0]}"
+
+
+def _check_istio_mutual_hosts(args: StrictMtlsArgs, namespaces: Sequence[str]) -> None:
+    root = args.get("system_namespace", "istio-system")
+    rules: dict[tuple[str, str], str] = {}
+    for i, host in enumerate(args.get("istio_mutual_hosts", [])):
+        field = f"istio_mutual_hosts[{i}]"
+        problem = service_host_spelling_problem(host, [*namespaces, root])
+        if problem:
+            v.fail(COMPONENT, field, problem)
+        rule = istio_mutual_rule(host, root)
+        if rule in rules:
+            v.fail(
+                COMPONENT,
+                field,
+                f"is {host!r}, whose DestinationRule would be {rule[0]}/{rule[1]}, as that of "
+                f"{rules[rule]!r}: one object for two hosts. List each host once, by its full "
+                "name",
+            )
+        rules[rule] = host
+
+
 def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
     """Check :class:`StrictMtls` input against its declaration and the rules across fields;
     raises :class:`ValidationError`. Returns the args to build from."""
@@ -204,6 +236,7 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             v.fail(
                 c, f"namespace_dependencies.{ns}", f"is not a protected namespace ({namespaces})"
             )
+    _check_istio_mutual_hosts(args, namespaces)
     if not args.get("mesh_wide", True) and not namespaces:
         v.fail(c, "namespaces", "is empty and mesh_wide is False: nothing would be protected")
     waypoints: dict[str, WaypointRefArgs] = {}
@@ -497,9 +530,9 @@ class StrictMtls(pulumi.ComponentResource):
                     admitted[ns].extend(f"ns:{n}" for n in sorted(rule.get("namespaces", [])))
 
         for host in sorted(args.get("istio_mutual_hosts", [])):
-            namespace = host.split(".")[1] if host.count(".") >= 2 else root
+            namespace, object_name = istio_mutual_rule(host, root)
             spec = {"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
-            add(f"dr-{host}", "DestinationRule", f"mtls-{host.split('.')[0]}", namespace, spec)
+            add(f"dr-{host}", "DestinationRule", object_name, namespace, spec)
 
         self.policy_names = known(names)
         # Plain unless the gateway principal is an Output: then it resolves in one place.

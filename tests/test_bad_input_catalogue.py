@@ -992,6 +992,281 @@ CASES: list[Case] = [
 ]
 
 
+# --------------------------------- inputs that are each valid but contradict each other
+
+
+def _matched(**extra: Any) -> dict[str, Any]:
+    """One match route (by header) with ``extra``."""
+    return {"routes": [{"name": "r", "subset": "v2", "headers": {"x-a": {"exact": "1"}}, **extra}]}
+
+
+GW_API = {"api": "gateway-api", "port": 9080}
+CASES += [
+    # What Istio's admission (pkg/config/validation) refuses.
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"retries": {"attempts": 0, "per_try_timeout": "2s"}},
+        "retries.attempts",
+        "give attempts of 1 or more",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"retries": {"attempts": 0, "retry_on": ["5xx"]}},
+        "retries.attempts",
+        "or remove retry_on",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        _matched(request_headers={"remove": ["host"]}),
+        "routes[0].request_headers.remove",
+        "set it, or rewrite the authority",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        _matched(response_headers={"set": {"host": "a"}}),
+        "routes[0].response_headers.set",
+        "on responses",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        _matched(request_headers={"set": {"host": "a.example"}}, rewrite={"authority": "b"}),
+        "routes[0].request_headers.set",
+        "keep one of them",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        _matched(request_headers={"set": {"x-b": "a\nb"}}),
+        "routes[0].request_headers.set.x-b",
+        "control character",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        _matched(response_headers={"add": {"x-b": "100%"}}),
+        "routes[0].response_headers.add.x-b",
+        "as '%%'",
+    ),
+    # What the HTTPRoute CRD refuses (the Gateway API rendering).
+    C("istio-rule", "CanaryRoute", {**GW_API, "timeout": "1.5s"}, "timeout", "'1500ms'"),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {**GW_API, **_matched(path={"prefix": "api"})},
+        "routes[0].path.prefix",
+        "must start with '/'",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {**GW_API, **_matched(path={"exact": "/a//b"})},
+        "routes[0].path.exact",
+        "must not contain '//'",
+    ),
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {
+            **GW_API,
+            "routes": [
+                {"name": f"r{i}", "subset": "v2", "headers": {"x-a": {"exact": str(i)}}}
+                for i in range(16)
+            ],
+        },
+        "routes",
+        "at most 15 besides the default",
+    ),
+    C(
+        "str-as-list",
+        "CanaryRoute",
+        {"retries": {"attempts": 2, "retry_on": "5xx,reset"}},
+        "retries.retry_on",
+        "(a list: ['5xx', 'reset'])",
+    ),
+    # The chart-values escape hatch against the inputs it would contradict.
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"revision": "a", "istiod_values": {"revision": "b"}},
+        "istiod_values.revision",
+        "`revision` gives 'a'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"revisions": [{"name": "a", "istiod_values": {"revision": "b"}}]},
+        "revisions[0].istiod_values.revision",
+        "`revisions` gives 'a'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"system_namespace": "mesh", "istiod_values": {"global": {"istioNamespace": "x"}}},
+        "istiod_values.global.istioNamespace",
+        "`system_namespace` gives 'mesh'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"istiod_values": {"meshConfig": {"rootNamespace": "x"}}},
+        "istiod_values.meshConfig.rootNamespace",
+        "`system_namespace` gives 'istio-system'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"trust_domain": "corp.example", "istiod_values": {"meshConfig": {"trustDomain": "a"}}},
+        "istiod_values.meshConfig.trustDomain",
+        "`trust_domain` gives 'corp.example'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"istiod_values": {"global": {"hub": "registry.example.com/istio"}}},
+        "istiod_values.global.hub",
+        "set `image_hub`",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"istiod_values": {"profile": "ambient"}},
+        "istiod_values.profile",
+        "set it through `mode`",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"mode": "ambient", "cni_values": {"profile": "default"}},
+        "cni_values.profile",
+        "`mode` gives 'ambient'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"mode": "ambient", "ztunnel_values": {"istioNamespace": "x"}},
+        "ztunnel_values.istioNamespace",
+        "set `system_namespace`",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"mode": "ambient", "istiod_values": {"trustedZtunnelNamespace": "x"}},
+        "istiod_values.trustedZtunnelNamespace",
+        "set it through `ambient_namespace`",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"gateway_values": {"revision": "canary"}},
+        "gateway_values.revision",
+        "set it through `workload_revision`",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"gateways": [{"name": "istio-ingress", "values": {"revision": "x"}}], "revision": "a"},
+        "gateways[0].values.revision",
+        "`workload_revision` gives 'a'",
+    ),
+    C(
+        "cross-field",
+        "IstioInstall",
+        {"base_values": {"defaultRevision": "x"}},
+        "base_values.defaultRevision",
+        "set it through `revision`",
+    ),
+    # A namespace every cluster has, where a component would create (and delete) it.
+    C("built-in-namespace", "MeshNamespace", {"namespace": "default"}, "namespace", "its own"),
+    C("built-in-namespace", "MeshNamespace", {"namespace": "kube-system"}, "namespace", "its own"),
+    C("built-in-namespace", "MeshNamespace", {"namespace": "kube-public"}, "namespace", "its own"),
+    C(
+        "built-in-namespace",
+        "MeshNamespace",
+        {"namespace": "kube-node-lease"},
+        "namespace",
+        "not one of default, kube-node-lease, kube-public, kube-system",
+    ),
+    C(
+        "built-in-namespace",
+        "IstioInstall",
+        {"gateway_namespace": "default"},
+        "gateway_namespace",
+        "not one of default, kube-node-lease, kube-public)",
+    ),
+    C(
+        "built-in-namespace",
+        "IstioInstall",
+        {"system_namespace": "kube-public"},
+        "system_namespace",
+        "destroying the stack would try to delete it",
+    ),
+    C(
+        "built-in-namespace",
+        "IstioInstall",
+        {"mode": "ambient", "ambient_namespace": "kube-node-lease"},
+        "ambient_namespace",
+        "a namespace of its own",
+    ),
+    C(
+        "built-in-namespace",
+        "IstioInstall",
+        {"gateways": [{"name": "istio-ingress", "namespace": "default"}]},
+        "gateways[0].namespace",
+        "a namespace of its own",
+    ),
+    # Two spellings of one service, or a partial one that names no service.
+    C(
+        "collision",
+        "CanaryRoute",
+        {"host": "reviews.shop.svc"},
+        "host",
+        "the full name 'reviews.shop.svc.cluster.local'",
+    ),
+    C("collision", "CanaryRoute", {"host": "reviews.shop"}, "host", "the short name 'reviews'"),
+    C(
+        "collision",
+        "CanaryRoute",
+        {
+            "routes": [
+                {
+                    "name": "r",
+                    "destination": {"host": "ratings.shop.svc.cluster"},
+                    "headers": {"x-a": {"exact": "1"}},
+                }
+            ]
+        },
+        "routes[0].destination.host",
+        "'ratings.shop.svc.cluster.local'",
+    ),
+    C(
+        "collision",
+        "StrictMtls",
+        {"istio_mutual_hosts": ["reviews.shop.svc", "reviews.shop.svc.cluster.local"]},
+        "istio_mutual_hosts[0]",
+        "'reviews.shop.svc.cluster.local'",
+    ),
+    C(
+        "collision",
+        "StrictMtls",
+        {"istio_mutual_hosts": ["reviews.shop"]},
+        "istio_mutual_hosts[0]",
+        "names no service",
+    ),
+    C(
+        "collision",
+        "StrictMtls",
+        {"istio_mutual_hosts": ["db.example.com", "db.example.org"]},
+        "istio_mutual_hosts[1]",
+        "one object for two hosts",
+    ),
+]
+
+
 # ---------------------------------------------------------------- brought TLS material
 
 
@@ -1184,6 +1459,7 @@ CLASSES = {
     "collision",
     "cross-field",
     "tls",
+    "built-in-namespace",
 }
 
 

@@ -156,7 +156,8 @@ class RewriteArgs(TypedDict, total=False):
 class HeaderOperationsArgs(TypedDict, total=False):
     """Headers to set (replace), add (append) or remove."""
     set: pulumi.Input[dict[str, str]]
-    """Header → value, replacing any value it has."""
+    """Header → value, replacing any value it has (`%%` for a literal `%`: Envoy reads
+`%VARIABLE%`)."""
     add: pulumi.Input[dict[str, str]]
     """Header → value, appended to any it has."""
     remove: pulumi.Input[list[str]]
@@ -1017,8 +1018,9 @@ gateway Service settings with `gateway_service=cluster.gateway_service()`. The o
 (namespaces, selector, service account, principal) are what `HttpsGateway` and
 `StrictMtls` take: derive them here once, never retype them.
 
-Istio objects must come after istiod serves its validation webhook: give this component
-to the `depends_on` input of the components that create them."""
+Istio objects must come after istiod serves its validation webhook, and objects in a
+namespace it creates after that namespace: give `ready` (or this component) to the
+`depends_on` input of the components that create them."""
 
     system_namespace: pulumi.Output[str]
     """Namespace of istiod; the mesh root namespace."""
