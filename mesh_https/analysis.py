@@ -55,6 +55,7 @@ CHECKS: dict[str, str] = {
     "MESH017": "a gateway server that accepts TLS below 1.2",
     "MESH018": "an AuthorizationPolicy that denies every request to a gateway workload",
     "MESH019": "an Istio Gateway whose selector matches no gateway workload, or is empty",
+    "MESH020": "a gateway host reached only through a wildcard more than one label above it",
 }
 """Every check, by code."""
 
@@ -478,6 +479,29 @@ def _served_by(host: str, exact: frozenset[str], wild: tuple[str, ...]) -> bool:
         return True
     # A wildcard VirtualService host matches gateway hosts it covers: rare, so a scan.
     return host.startswith("*") and any(host_matches(host, h) for h in exact)
+
+
+def _check_deep_wildcard_hosts(g: _Graph) -> Iterable[Finding]:
+    from mesh_https.pki import covers
+
+    gateways = g.gateways()
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        keys = [_gateway_key(str(r), namespace) for r in _spec(vs).get("gateways") or []]
+        served = [g.served(k) for k in keys if k in gateways]
+        for host in (str(h) for h in _spec(vs).get("hosts") or []):
+            if host.startswith("*") or any(host in exact for exact, _ in served):
+                continue
+            wild = [p for _, patterns in served for p in patterns if host_matches(p, host)]
+            if wild and not any(covers(p, host) for p in wild):
+                yield Finding(
+                    "warning",
+                    "MESH020",
+                    object_ref(vs),
+                    f"host {host!r} reaches its gateway only through {sorted(set(wild))}: Istio "
+                    "routes it, but a wildcard certificate covers one label, so clients get a "
+                    f"name mismatch. Serve {host!r} on the gateway by name",
+                )
 
 
 def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:
@@ -1205,6 +1229,7 @@ _CHECKS = (
     _check_tls_version,
     _check_gateway_lockout,
     _check_gateway_selectors,
+    _check_deep_wildcard_hosts,
 )
 
 

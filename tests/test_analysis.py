@@ -328,6 +328,11 @@ def mutate_gateway_without_selector(o: list[dict[str, Any]]) -> None:
     del _first_istio_gateway(o)["spec"]["selector"]
 
 
+def mutate_host_under_a_deep_wildcard(o: list[dict[str, Any]]) -> None:
+    _first_istio_gateway(o)["spec"]["servers"][0]["hosts"] = ["*.example.com"]
+    find(o, "VirtualService")["spec"]["hosts"] = ["a.app.example.com", "app"]
+
+
 CASES: list[tuple[Any, str, str]] = [
     (mutate_missing_gateway, "IST0101", "error"),
     (mutate_missing_dr, "IST0101", "error"),
@@ -361,6 +366,7 @@ CASES: list[tuple[Any, str, str]] = [
     (mutate_mesh_wide_deny_all, "MESH018", "error"),
     (mutate_gateway_selects_the_docs_label, "MESH019", "error"),
     (mutate_gateway_without_selector, "MESH019", "warning"),
+    (mutate_host_under_a_deep_wildcard, "MESH020", "warning"),
 ]
 
 
@@ -449,6 +455,23 @@ def test_mesh019_is_silent_when_the_gateways_are_not_in_the_program() -> None:
     objects = good()
     mutate_gateway_selects_the_docs_label(objects)
     assert "MESH019" not in {f.code for f in analyze(objects, RELEASES[:1])}
+
+
+@pytest.mark.parametrize(
+    ("server_hosts", "vs_hosts"),
+    [
+        (["*.example.com"], ["app.example.com"]),  # one label: the wildcard covers it
+        (["*.example.com", "a.app.example.com"], ["a.app.example.com"]),  # served by name
+        (["*.example.com"], ["*.example.com"]),
+    ],
+)
+def test_mesh020_passes_hosts_the_certificate_covers(
+    server_hosts: list[str], vs_hosts: list[str]
+) -> None:
+    objects = good()
+    _first_istio_gateway(objects)["spec"]["servers"][0]["hosts"] = server_hosts
+    find(objects, "VirtualService")["spec"]["hosts"] = [*vs_hosts, "app"]
+    assert "MESH020" not in codes(objects)
 
 
 def test_a_reference_grant_lets_a_gateway_read_another_namespaces_secret() -> None:
