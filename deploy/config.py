@@ -119,6 +119,7 @@ SECTIONS: dict[str, Section] = {
             {
                 "gateway_namespace",
                 "selector",
+                "installed_gateways",
                 "api",
                 "service",
                 "trust_domain",

@@ -53,6 +53,9 @@ CHECKS: dict[str, str] = {
     "MESH015": "an Istio mesh without a mesh-wide STRICT PeerAuthentication",
     "MESH016": "a gateway server or listener that serves plain HTTP other than a port-80 redirect",
     "MESH017": "a gateway server that accepts TLS below 1.2",
+    "MESH018": "an AuthorizationPolicy that denies every request to a gateway workload",
+    "MESH019": "an Istio Gateway whose selector matches no gateway workload, or is empty",
+    "MESH020": "a gateway host reached only through a wildcard more than one label above it",
 }
 """Every check, by code."""
 
@@ -213,6 +216,22 @@ class CertificateRecord:
         )
 
 
+@dataclass(frozen=True)
+class GatewayWorkload:
+    """A gateway workload the program makes, and the labels its pods carry."""
+
+    source: str
+    """What makes it: ``Release <namespace>/<name>`` or ``Gateway <namespace>/<name>``."""
+    namespace: str
+    labels: Mapping[str, str]
+    gateway_name: str | None = None
+    """For a Gateway API Gateway's workload, the Gateway's name (what ``targetRefs`` name)."""
+
+    def selected_by(self, selector: Mapping[str, Any]) -> bool:
+        """Whether a non-empty selector picks these pods (all its labels on them)."""
+        return bool(selector) and all(self.labels.get(k) == v for k, v in selector.items())
+
+
 @dataclass
 class _Graph:
     by_kind: dict[str, list[Mapping[str, Any]]]
@@ -255,6 +274,56 @@ class _Graph:
                 self._served[gw_key] = (frozenset(hosts), wild)
         return self._served.get(key, (frozenset(), ()))
 
+    _gateway_workloads: list[GatewayWorkload] | None = None
+
+    def gateway_workloads(self) -> list[GatewayWorkload]:
+        """The gateway workloads the program makes: gateway chart releases (their pods'
+        labels as the chart sets them) and the Deployments istiod makes for Gateway API
+        Gateways (any class but waypoints)."""
+        if self._gateway_workloads is None:
+            from mesh_https.istio_charts import gateway_pod_labels
+
+            found: list[GatewayWorkload] = []
+            for release in self.releases:
+                if release.get("chart") != "gateway":
+                    continue
+                name = str(release.get("name") or "")
+                namespace = str(release.get("namespace") or "default")
+                found.append(
+                    GatewayWorkload(
+                        f"Release {namespace}/{name}",
+                        namespace,
+                        gateway_pod_labels(name, release.get("values") or {}),
+                    )
+                )
+            for gw in self.kind(f"Gateway.{GATEWAY_API}"):
+                spec = _spec(gw)
+                if spec.get("gatewayClassName") == "istio-waypoint":
+                    continue
+                namespace, name = _meta(gw)
+                labels = {
+                    **{
+                        str(k): str(v)
+                        for k, v in ((spec.get("infrastructure") or {}).get("labels") or {}).items()
+                    },
+                    f"{GATEWAY_API}/gateway-name": name,
+                    f"{GATEWAY_API}/gateway-class-name": str(spec.get("gatewayClassName")),
+                }
+                found.append(
+                    GatewayWorkload(f"Gateway {namespace}/{name}", namespace, labels, name)
+                )
+            self._gateway_workloads = found
+        return self._gateway_workloads
+
+    def scope_gateway_to_namespace(self) -> bool:
+        """Whether istiod runs with ``PILOT_SCOPE_GATEWAY_TO_NAMESPACE``: Gateways then apply
+        only to gateway workloads in their own namespace."""
+        for release in self.releases:
+            if release.get("chart") == "istiod":
+                env = ((release.get("values") or {}).get("pilot") or {}).get("env") or {}
+                return str(env.get("PILOT_SCOPE_GATEWAY_TO_NAMESPACE", "")).lower() == "true"
+        return False
+
     def gateway_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
         """Where the pods a Gateway selects run (computed once per selector)."""
         key = tuple(sorted(selector.items()))
@@ -264,8 +333,6 @@ class _Graph:
 
     def _find_workload_namespaces(self, selector: Mapping[str, str]) -> set[str]:
         """Where the pods a Gateway selects run: Deployments or gateway Helm releases."""
-        from mesh_https.istio_charts import gateway_identity
-
         found: set[str] = set()
         for deployment in self.kind("Deployment"):
             labels = ((_spec(deployment).get("template") or {}).get("metadata") or {}).get(
@@ -273,18 +340,9 @@ class _Graph:
             ) or {}
             if selector and all(labels.get(k) == v for k, v in selector.items()):
                 found.add(_meta(deployment)[0])
-        for release in self.releases:
-            if release.get("chart") != "gateway":
-                continue
-            values = release.get("values") or {}
-            name = str(release.get("name") or "")
-            labels, _, _ = gateway_identity(name, str(release.get("namespace")), values)
-            labels = {
-                **labels,
-                "app": str((values.get("labels") or {}).get("app") or values.get("name") or name),
-            }
-            if selector and all(labels.get(k) == v for k, v in selector.items()):
-                found.add(str(release.get("namespace") or "default"))
+        for workload in self.gateway_workloads():
+            if workload.source.startswith("Release ") and workload.selected_by(selector):
+                found.add(workload.namespace)
         return found
 
 
@@ -421,6 +479,29 @@ def _served_by(host: str, exact: frozenset[str], wild: tuple[str, ...]) -> bool:
         return True
     # A wildcard VirtualService host matches gateway hosts it covers: rare, so a scan.
     return host.startswith("*") and any(host_matches(host, h) for h in exact)
+
+
+def _check_deep_wildcard_hosts(g: _Graph) -> Iterable[Finding]:
+    from mesh_https.pki import covers
+
+    gateways = g.gateways()
+    for vs in g.kind("VirtualService"):
+        namespace, _ = _meta(vs)
+        keys = [_gateway_key(str(r), namespace) for r in _spec(vs).get("gateways") or []]
+        served = [g.served(k) for k in keys if k in gateways]
+        for host in (str(h) for h in _spec(vs).get("hosts") or []):
+            if host.startswith("*") or any(host in exact for exact, _ in served):
+                continue
+            wild = [p for _, patterns in served for p in patterns if host_matches(p, host)]
+            if wild and not any(covers(p, host) for p in wild):
+                yield Finding(
+                    "warning",
+                    "MESH020",
+                    object_ref(vs),
+                    f"host {host!r} reaches its gateway only through {sorted(set(wild))}: Istio "
+                    "routes it, but a wildcard certificate covers one label, so clients get a "
+                    f"name mismatch. Serve {host!r} on the gateway by name",
+                )
 
 
 def _check_mesh_host_conflicts(g: _Graph) -> Iterable[Finding]:
@@ -1007,6 +1088,113 @@ def _check_tls_version(g: _Graph) -> Iterable[Finding]:
                 )
 
 
+def _matches_everything(rule: Mapping[str, Any]) -> bool:
+    """A rule with no ``from``, ``to`` or ``when`` matches every request."""
+    return not any(rule.get(part) for part in ("from", "to", "when"))
+
+
+def _applies_to(g: _Graph, policy: Mapping[str, Any], workload: GatewayWorkload) -> bool:
+    """Whether an AuthorizationPolicy applies to a gateway workload's pods: from the root
+    namespace or the workload's own, without a selector or with one its pods match, or
+    attached (``targetRefs``) to its Gateway API Gateway."""
+    namespace, _ = _meta(policy)
+    spec = _spec(policy)
+    if namespace not in (g.root_namespace, workload.namespace):
+        return False
+    refs = spec.get("targetRefs") or ([spec["targetRef"]] if spec.get("targetRef") else [])
+    if refs:
+        return namespace == workload.namespace and any(
+            ref.get("kind") == "Gateway"
+            and ref.get("group", GATEWAY_API) == GATEWAY_API
+            and ref.get("name") == workload.gateway_name
+            for ref in refs
+        )
+    selector = _selector(policy)
+    return not selector or workload.selected_by(selector)
+
+
+def _check_gateway_lockout(g: _Graph) -> Iterable[Finding]:
+    policies = g.kind("AuthorizationPolicy")
+    if not policies:
+        return
+    for workload in g.gateway_workloads():
+        applying = [p for p in policies if _applies_to(g, p, workload)]
+        allows = [p for p in applying if _spec(p).get("action", "ALLOW") == "ALLOW"]
+        # ALLOWs add up: allow-nothing denies everything only when no other ALLOW admits.
+        admitting = [p for p in allows if _spec(p).get("rules")]
+        for policy in applying:
+            spec = _spec(policy)
+            action = spec.get("action", "ALLOW")
+            rules = spec.get("rules") or []
+            if action == "DENY" and any(_matches_everything(r) for r in rules):
+                why = "a DENY rule that matches every request (DENY comes before any ALLOW)"
+            elif action == "ALLOW" and not rules and not admitting:
+                why = "an ALLOW with no rules, and no other ALLOW admits anything"
+            else:
+                continue
+            yield Finding(
+                "error",
+                "MESH018",
+                object_ref(policy),
+                f"applies to the gateway workload of {workload.source} in "
+                f"{workload.namespace!r} with {why}: every request through the gateway is "
+                "denied (403). Give the gateway an ALLOW for its clients, or scope the policy "
+                "to other workloads with a selector",
+            )
+
+
+def _workload_text(workload: GatewayWorkload) -> str:
+    shown = {
+        k: v
+        for k, v in workload.labels.items()
+        if k in ("istio", "app", f"{GATEWAY_API}/gateway-name")
+    }
+    return f"{workload.source} (pods labelled {shown})"
+
+
+def _check_gateway_selectors(g: _Graph) -> Iterable[Finding]:
+    workloads = g.gateway_workloads()
+    scoped = g.scope_gateway_to_namespace()
+    deployments = [
+        (
+            _meta(d)[0],
+            ((_spec(d).get("template") or {}).get("metadata") or {}).get("labels") or {},
+        )
+        for d in g.kind("Deployment")
+    ]
+    for gw in g.kind("Gateway"):
+        namespace, _ = _meta(gw)
+        selector = _spec(gw).get("selector") or {}
+        where = f"in its namespace {namespace!r} (PILOT_SCOPE_GATEWAY_TO_NAMESPACE)"
+        if not selector:
+            yield Finding(
+                "warning",
+                "MESH019",
+                object_ref(gw),
+                "has no selector, so it applies to every gateway workload "
+                f"{where if scoped else 'in the mesh'}: select its workload by pod labels",
+            )
+            continue
+        if not workloads:
+            continue  # the gateway workloads come from outside this program
+        candidates = [w for w in workloads if not scoped or w.namespace == namespace]
+        if any(w.selected_by(selector) for w in candidates) or any(
+            all(labels.get(k) == v for k, v in selector.items())
+            for ns, labels in deployments
+            if not scoped or ns == namespace
+        ):
+            continue
+        known = "; ".join(_workload_text(w) for w in candidates) or "none"
+        yield Finding(
+            "error",
+            "MESH019",
+            object_ref(gw),
+            f"selects {dict(selector)}, which matches no gateway workload this program makes"
+            f"{' ' + where if scoped else ''}: {known}. No proxy serves it. Use the "
+            "workload's labels (IstioInstall.info.gateway_selector)",
+        )
+
+
 def key_problem(algorithm: Any, ecdsa_curve: Any, rsa_bits: Any) -> str | None:
     """What is weak about a pulumi-tls private key (``None`` if nothing): P-224, the
     provider's ECDSA default, which TLS stacks reject, or RSA below 2048 bits."""
@@ -1039,6 +1227,9 @@ _CHECKS = (
     _check_mesh_wide_strict,
     _check_https_only,
     _check_tls_version,
+    _check_gateway_lockout,
+    _check_gateway_selectors,
+    _check_deep_wildcard_hosts,
 )
 
 

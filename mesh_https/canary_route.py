@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh_https import contract, http_route
+from mesh_https import contract, http_route, pki
 from mesh_https import validation as v
 from mesh_https._values import known
 from mesh_https.constraints import (
@@ -499,9 +499,9 @@ def validate_args(name: str, args: CanaryRouteArgs | None) -> CanaryRouteArgs:
         v.fail(c, "external_hosts", "is empty; name the gateway hosts this route serves")
     gateway_hosts = _served([g["hosts"] for g in args.get("gateways", [])])
     for i, host in enumerate(args.get("external_hosts", [])):
-        if host not in gateway_hosts and not any(
-            g.startswith("*.") and host.endswith(g[1:]) for g in gateway_hosts
-        ):
+        # A wildcard certificate covers one label: Istio would route a deeper host through
+        # the wildcard server, and its clients would get a name mismatch.
+        if host not in gateway_hosts and not any(pki.covers(g, host) for g in gateway_hosts):
             v.fail(
                 c,
                 f"external_hosts[{i}]",

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mesh_https import contract, pki
 from mesh_https import validation as v
@@ -65,6 +67,41 @@ def _cipher_problem(value: str) -> str | None:
 CipherSuite = Annotated[str, Rule(_cipher_problem, "an Envoy TLS 1.2 cipher suite name")]
 
 
+def suites_for(key_type: Literal["ECDSA", "RSA"]) -> tuple[str, ...]:
+    """The TLS 1.2 suites a certificate with this key type can serve: ``ECDHE-ECDSA-*`` for
+    ECDSA, ``ECDHE-RSA-*`` and the RSA key-exchange suites (``AES128-GCM-SHA256``, ...) for
+    RSA. A TLS 1.2 client offered none of them gets a handshake failure."""
+    ecdsa = tuple(s for s in ENVOY_CIPHER_SUITES if s.startswith("ECDHE-ECDSA-"))
+    if key_type == "ECDSA":
+        return ecdsa
+    return tuple(s for s in ENVOY_CIPHER_SUITES if s not in ecdsa)
+
+
+def _selector_problem(value: Mapping[str, str]) -> str | None:
+    if value:
+        return None
+    return (
+        "it must name at least one label: an Istio Gateway without a selector applies to every "
+        "gateway workload in the mesh. Use IstioInstall.info.gateway_selector"
+    )
+
+
+GatewaySelector = Annotated[
+    Mapping[LabelKey, LabelValue],
+    Rule(_selector_problem, "a non-empty mapping of pod label keys to values"),
+]
+
+
+class InstalledGatewayArgs(TypedDict):
+    """A gateway workload the install created: where it runs and the labels that select it
+    (an ``IstioInstall.info.gateways`` entry's ``namespace`` and ``selector``)."""
+
+    namespace: Required[DnsLabel]
+    """The workload's namespace."""
+    selector: Required[Mapping[LabelKey, LabelValue]]
+    """Labels its pods carry, e.g. ``{"istio": "ingress"}``."""
+
+
 TlsMode = Literal["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL", "PASSTHROUGH"]
 MUTUAL_MODES = ("MUTUAL", "OPTIONAL_MUTUAL")
 
@@ -108,9 +145,15 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     gateway_namespace: Required[Annotated[DnsLabel, Plain("istio.info.gateway_namespace")]]
     """The gateway workload's namespace: ``IstioInstall.info.gateway_namespace``. Secrets go
     here."""
-    selector: pulumi.Input[Mapping[LabelKey, LabelValue]]
+    selector: pulumi.Input[GatewaySelector]
     """The gateway workload's labels: ``IstioInstall.gateway_selector`` (or ``.info``).
-    Required with ``api="istio"``; the Gateway API's Gateway is its own workload."""
+    Required with ``api="istio"``, and never empty (that would bind every gateway in the
+    mesh); the Gateway API's Gateway is its own workload."""
+    installed_gateways: Annotated[Sequence[InstalledGatewayArgs], Plain("istio.info.gateways")]
+    """With ``api="istio"``: the gateway workloads the install created, ``[{"namespace":
+    g.namespace, "selector": g.selector} for g in istio.info.gateways]``. When given,
+    ``selector`` must select one of them in ``gateway_namespace`` (a label they carry with
+    another value selects nothing), checked once the selector is known."""
     api: Literal["istio", "gateway-api"]
     """``istio`` (default): an Istio Gateway bound to the workload ``selector`` picks.
     ``gateway-api``: a Kubernetes Gateway (``gatewayClassName: istio``) that istiod deploys
@@ -234,6 +277,19 @@ def _check_brought_pem(field_name: str, cert: _Cert) -> None:
         v.fail(COMPONENT, f"{field_name}.{found[0]}", found[1])
 
 
+def _check_brought_leaf(field_name: str, cert: _Cert) -> None:
+    """A plain brought ``cert_pem`` covers its hosts, checked now even while the key is an
+    Output (a secret, usually): its names are public."""
+    if not isinstance(cert.cert_pem, str) or isinstance(cert.private_key_pem, str):
+        return  # an Output, or both plain and checked whole by _check_brought_pem
+    leaf = _plain_leaf(cert)
+    if leaf is None:
+        v.fail(COMPONENT, f"{field_name}.cert_pem", "does not parse as PEM certificates")
+    problem = pki.coverage_problem(pki.dns_names(leaf), cert.hosts)
+    if problem:
+        v.fail(COMPONENT, f"{field_name}.cert_pem", problem)
+
+
 def _checked_pems(field_name: str, cert: _Cert) -> pulumi.Output[list[str]]:
     """The brought PEMs, checked once known: a bad pair fails the update before the secret."""
 
@@ -244,6 +300,120 @@ def _checked_pems(field_name: str, cert: _Cert) -> pulumi.Output[list[str]]:
         return pems
 
     return pulumi.Output.all(cert.cert_pem, cert.private_key_pem).apply(check)
+
+
+def _plain_leaf(cert: _Cert) -> x509.Certificate | None:
+    """The leaf of a brought ``cert_pem`` given as a plain string (``None`` otherwise, or if
+    it does not parse: the brought-PEM check reports that)."""
+    if not isinstance(cert.cert_pem, str):
+        return None
+    try:
+        return x509.load_pem_x509_certificates(cert.cert_pem.encode())[0]
+    except ValueError:
+        return None
+
+
+def _key_type(cert: _Cert, args: HttpsGatewayArgs) -> Literal["ECDSA", "RSA"] | None:
+    """The key type this certificate serves with, where it can be known before deploy: the
+    generated key's ``key.algorithm``, or a plain brought PEM's public key."""
+    if cert.mode == "PASSTHROUGH" or cert.existing_secret is not None:
+        return None  # the backend's certificate, or a secret that is not read here
+    if cert.cert_pem is None:
+        return args.get("key", {}).get("algorithm", "ECDSA")
+    key = leaf.public_key() if (leaf := _plain_leaf(cert)) is not None else None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ECDSA"
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA"
+    return None
+
+
+def _check_cipher_suites(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> None:
+    """Every certificate whose key type is known can serve one of ``cipher_suites``."""
+    c = COMPONENT
+    suites = list(args.get("cipher_suites", []))
+    if not suites:
+        return
+    repeated = sorted({s for s in suites if suites.count(s) > 1})
+    if repeated:
+        v.fail(c, "cipher_suites", f"repeat {repeated}; name each suite once")
+    for cert in certs:
+        key_type = _key_type(cert, args)
+        if key_type is None:
+            continue
+        usable = suites_for(key_type)
+        if not set(suites) & set(usable):
+            source = (
+                f"certificates[{cert.index}] (brought)"
+                if cert.cert_pem is not None
+                else "the generated certificates (`key.algorithm`)"
+            )
+            v.fail(
+                c,
+                "cipher_suites",
+                f"has no suite an {key_type} certificate can use, and {source} for "
+                f"{cert.hosts} has an {key_type} key: TLS 1.2 clients would get a handshake "
+                "failure. "
+                f"Add one of {list(usable)}, or leave cipher_suites out for Envoy's defaults",
+            )
+
+
+def workload_problem(
+    selector: Mapping[str, str], workloads: Sequence[InstalledGatewayArgs], namespace: str
+) -> tuple[str, str] | None:
+    """Why ``selector`` binds none of the install's gateway ``workloads`` in ``namespace``,
+    as ``(field, problem)``, or ``None``.
+
+    A Gateway applies to pods whose labels include all of its selector's. A workload is known
+    by the labels that select it, not all its pods' labels, so only a label it has with a
+    different value rules it out; a label it is not known to have might be on its pods.
+    """
+    here = [w for w in workloads if w["namespace"] == namespace]
+    if not here:
+        elsewhere = sorted({w["namespace"] for w in workloads})
+        return "gateway_namespace", (
+            f"is {namespace!r}, but no gateway workload of the install runs there (they run in "
+            f"{elsewhere}): the TLS secrets must be in the selected workload's namespace. Use "
+            "IstioInstall.info.gateway_namespace"
+        )
+    for workload in here:
+        known = workload["selector"]
+        if all(known.get(key, value) == value for key, value in selector.items()):
+            return None
+    labels = [dict(sorted(w["selector"].items())) for w in here]
+    return "selector", (
+        f"is {dict(sorted(selector.items()))}, which selects none of the install's gateway "
+        f"workloads in {namespace!r}; they are labelled {labels}: use one of those "
+        "(IstioInstall.info.gateway_selector)"
+    )
+
+
+def _checked_selector(
+    selector: Mapping[str, str], args: HttpsGatewayArgs, namespace: str
+) -> dict[str, str]:
+    """The selector, sorted, once checked against ``installed_gateways`` (when given)."""
+    if "installed_gateways" in args:
+        found = workload_problem(selector, args["installed_gateways"], namespace)
+        if found:
+            v.fail(COMPONENT, *found)
+    return dict(sorted(selector.items()))
+
+
+def _check_mutual_secrets(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> None:
+    """A mutual server on a brought Secret is told its client CA explicitly."""
+    if "client_ca_cert_pem" in args or "client_issuer" in args:
+        return
+    for cert in certs:
+        if cert.mutual and cert.existing_secret is not None and cert.client_ca_cert_pem is None:
+            v.fail(
+                COMPONENT,
+                f"certificates[{cert.index}].client_ca_cert_pem",
+                f"is missing: mode {cert.mode} on the existing secret "
+                f"{cert.existing_secret!r} needs the CA its clients chain to. The secret is "
+                "not read here, so a generated client CA would be trusted in place of any "
+                f"ca.crt it holds (Istio reads '{cert.existing_secret}-cacert' first). Give "
+                "client_ca_cert_pem (here or on the gateway) or client_issuer",
+            )
 
 
 def _check_gateway_api(args: HttpsGatewayArgs, certs: Sequence[_Cert]) -> None:
@@ -361,6 +531,7 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
                         f"certificate's mode is {cert.mode!r}",
                     )
         _check_brought_pem(f"certificates[{i}]", cert)
+        _check_brought_leaf(f"certificates[{i}]", cert)
     if all(cert.mode == "PASSTHROUGH" for cert in certs):
         for extra in ("issuer", "min_tls_version", "cipher_suites", "key"):
             if extra in args:
@@ -394,7 +565,15 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
             "names a client certificate that is not issued: every mutual server trusts a "
             "brought `client_ca_cert_pem`",
         )
+    _check_mutual_secrets(args, certs)
+    _check_cipher_suites(args, certs)
     if args.get("api", "istio") == "gateway-api":
+        if "installed_gateways" in args:
+            v.fail(
+                c,
+                "installed_gateways",
+                "is not used with api='gateway-api': the Gateway is its own workload",
+            )
         _check_gateway_api(args, certs)
     elif "selector" not in args:
         v.fail(c, "selector", "is missing; the Istio Gateway binds the workload it selects")
@@ -402,6 +581,8 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
         for gateway_api_only in ("trust_domain", "service"):
             if gateway_api_only in args:
                 v.fail(c, gateway_api_only, "is only used with api='gateway-api'")
+        if isinstance(args["selector"], Mapping):  # an Output is checked once known
+            _checked_selector(args["selector"], args, args["gateway_namespace"])
     pki.check_key(c, "key", args.get("key", {}))
     pki.check_validity(c, args)
     if "gateway_name" not in args:
@@ -624,7 +805,10 @@ class HttpsGateway(pulumi.ComponentResource):
                 )
         else:
             spec = pulumi.Output.from_input(args["selector"]).apply(
-                lambda selector: {"selector": dict(sorted(selector.items())), "servers": servers}
+                lambda selector: {
+                    "selector": _checked_selector(selector, args, namespace),
+                    "servers": servers,
+                }
             )
             self.gateway = istio_object(
                 f"{name}-gateway",

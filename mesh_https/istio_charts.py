@@ -93,6 +93,29 @@ def gateway_identity(
     return {"istio": istio_label}, account, principal
 
 
+def gateway_pod_labels(
+    release_name: str, gateway_values: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The labels the gateway chart puts on its pods (``templates/deployment.yaml``): the
+    selector labels ``app`` and ``istio``, ``app.kubernetes.io/name``, the injection label,
+    ``istio.io/rev`` for a revision, ``values.labels`` and the network's label."""
+    values = gateway_values or {}
+    name = dig(values, "name") or release_name
+    selector, _, _ = gateway_identity(release_name, "", values)
+    labels: dict[str, str] = {
+        "sidecar.istio.io/inject": "true",
+        "app.kubernetes.io/name": str(name),
+        **{str(k): str(v) for k, v in (dig(values, "labels") or {}).items()},
+        "app": str(dig(values, "labels", "app") or name),
+        **selector,
+    }
+    if dig(values, "revision"):
+        labels["istio.io/rev"] = str(dig(values, "revision"))
+    if dig(values, "networkGateway"):
+        labels["topology.istio.io/network"] = str(dig(values, "networkGateway"))
+    return dict(sorted(labels.items()))
+
+
 def gateway_service_values(service: GatewayServiceArgs) -> dict[str, Any]:
     """The gateway chart's ``service`` values for a LoadBalancer or fixed-NodePort Service."""
     http: dict[str, Any] = {"name": "http2", "port": 80, "protocol": "TCP", "targetPort": 80}

@@ -102,6 +102,20 @@ def covers(pattern: str, host: str) -> bool:
     return False
 
 
+def coverage_problem(names: Sequence[str], hosts: Sequence[str]) -> str | None:
+    """Why a certificate with DNS ``names`` does not serve every one of ``hosts``, or
+    ``None``. A ``*.`` wildcard covers exactly one label (RFC 6125), though Istio routes a
+    deeper host to the server that carries the wildcard."""
+    uncovered = [h for h in hosts if not any(covers(n.lower(), h) for n in names)]
+    if not uncovered:
+        return None
+    deep = [
+        h for h in uncovered if any(n.startswith("*.") and h.endswith(n[1:].lower()) for n in names)
+    ]
+    note = f"; a wildcard covers one label only, so {deep} need names of their own" if deep else ""
+    return f"does not cover {uncovered}; its DNS names are {list(names)}{note}"
+
+
 def _public(key: Any) -> bytes:
     return bytes(
         key.public_bytes(
@@ -164,10 +178,9 @@ def brought_certificate_problem(
         return "private_key_pem", problem
     if _public(key.public_key()) != _public(leaf.public_key()):
         return "private_key_pem", "does not match the certificate's (leaf's) public key"
-    names = dns_names(leaf)
-    uncovered = [h for h in hosts if not any(covers(n.lower(), h) for n in names)]
-    if uncovered:
-        return "cert_pem", f"does not cover {uncovered}; its DNS names are {names}"
+    problem = coverage_problem(dns_names(leaf), hosts)
+    if problem:
+        return "cert_pem", problem
     return None
 
 

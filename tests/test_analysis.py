@@ -303,6 +303,36 @@ def mutate_tls_1_0(o: list[dict[str, Any]]) -> None:
             server["tls"]["minProtocolVersion"] = "TLSV1_0"
 
 
+def _gateway_policy(name: str, spec: dict[str, Any], namespace: str = "istio-ingress") -> Any:
+    return obj("AuthorizationPolicy", namespace, name, spec, "security.istio.io/v1")
+
+
+def mutate_allow_nothing_at_the_gateway(o: list[dict[str, Any]]) -> None:
+    o.append(_gateway_policy("allow-nothing", {}))
+
+
+def mutate_deny_all_at_the_gateway(o: list[dict[str, Any]]) -> None:
+    spec = {"selector": {"matchLabels": {"istio": "ingress"}}, "action": "DENY", "rules": [{}]}
+    o.append(_gateway_policy("deny-all", spec))
+
+
+def mutate_mesh_wide_deny_all(o: list[dict[str, Any]]) -> None:
+    o.append(_gateway_policy("deny-all", {"action": "DENY", "rules": [{}]}, "istio-system"))
+
+
+def mutate_gateway_selects_the_docs_label(o: list[dict[str, Any]]) -> None:
+    _first_istio_gateway(o)["spec"]["selector"] = {"istio": "ingressgateway"}
+
+
+def mutate_gateway_without_selector(o: list[dict[str, Any]]) -> None:
+    del _first_istio_gateway(o)["spec"]["selector"]
+
+
+def mutate_host_under_a_deep_wildcard(o: list[dict[str, Any]]) -> None:
+    _first_istio_gateway(o)["spec"]["servers"][0]["hosts"] = ["*.example.com"]
+    find(o, "VirtualService")["spec"]["hosts"] = ["a.app.example.com", "app"]
+
+
 CASES: list[tuple[Any, str, str]] = [
     (mutate_missing_gateway, "IST0101", "error"),
     (mutate_missing_dr, "IST0101", "error"),
@@ -331,7 +361,117 @@ CASES: list[tuple[Any, str, str]] = [
     (mutate_no_mesh_wide_strict, "MESH015", "warning"),
     (mutate_plain_http_server, "MESH016", "warning"),
     (mutate_tls_1_0, "MESH017", "error"),
+    (mutate_allow_nothing_at_the_gateway, "MESH018", "error"),
+    (mutate_deny_all_at_the_gateway, "MESH018", "error"),
+    (mutate_mesh_wide_deny_all, "MESH018", "error"),
+    (mutate_gateway_selects_the_docs_label, "MESH019", "error"),
+    (mutate_gateway_without_selector, "MESH019", "warning"),
+    (mutate_host_under_a_deep_wildcard, "MESH020", "warning"),
 ]
+
+
+def test_allow_nothing_at_the_gateway_is_fine_beside_an_allow_that_admits() -> None:
+    objects = good()
+    mutate_allow_nothing_at_the_gateway(objects)
+    admit = {"rules": [{"to": [{"operation": {"ports": ["443", "80"]}}]}]}
+    objects.append(_gateway_policy("allow-clients", admit))
+    assert "MESH018" not in codes(objects)
+
+
+def test_lockouts_elsewhere_do_not_touch_the_gateway() -> None:
+    objects = good()
+    # allow-nothing in `demo` (the good graph has it), a DENY-all for other workloads here,
+    # and a DENY that matches only some requests
+    other = {"selector": {"matchLabels": {"app": "other"}}, "action": "DENY", "rules": [{}]}
+    objects.append(_gateway_policy("deny-other", other))
+    some = {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin"]}}]}]}
+    objects.append(_gateway_policy("deny-admin", some))
+    objects.append(_gateway_policy("deny-none", {"action": "DENY"}))
+    assert "MESH018" not in codes(objects)
+
+
+def test_allow_nothing_attached_to_a_gateway_api_gateway() -> None:
+    objects = good()
+    objects.append(_https_gateway())
+    target = {
+        "targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "web"}]
+    }
+    objects.append(_gateway_policy("lock", target, "edge"))
+    found = [f for f in analyze(objects, RELEASES) if f.code == "MESH018"]
+    assert [f.resource for f in found] == ["AuthorizationPolicy edge/lock"]
+    assert "Gateway edge/web" in found[0].message
+    target["targetRefs"][0]["name"] = "another"
+    assert "MESH018" not in codes(objects)
+
+
+def test_mesh019_names_the_workloads_there_are() -> None:
+    objects = good()
+    mutate_gateway_selects_the_docs_label(objects)
+    (finding,) = [f for f in analyze(objects, RELEASES) if f.code == "MESH019"]
+    assert finding.resource == "Gateway istio-ingress/edge"
+    assert "Release istio-ingress/istio-ingress" in finding.message
+    assert "'istio': 'ingress'" in finding.message
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {"istio": "ingress"},
+        {"app": "istio-ingress"},
+        {"app.kubernetes.io/name": "istio-ingress", "sidecar.istio.io/inject": "true"},
+    ],
+)
+def test_mesh019_passes_any_label_the_chart_puts_on_the_pods(selector: dict[str, str]) -> None:
+    objects = good()
+    _first_istio_gateway(objects)["spec"]["selector"] = selector
+    assert "MESH019" not in codes(objects)
+
+
+def test_mesh019_reads_the_release_values_and_gateway_api_workloads() -> None:
+    objects = good()
+    _first_istio_gateway(objects)["spec"]["selector"] = {"istio": "edge"}
+    releases = [dict(RELEASES[0]), {**RELEASES[1], "values": {"labels": {"istio": "edge"}}}]
+    assert "MESH019" not in {f.code for f in analyze(objects, releases)}
+    # an Istio Gateway may select the pods istiod deploys for a Gateway API Gateway
+    objects.append(_https_gateway())
+    selector = {"gateway.networking.k8s.io/gateway-name": "web"}
+    _first_istio_gateway(objects)["spec"]["selector"] = selector
+    assert "MESH019" not in codes(objects)
+
+
+def test_mesh019_with_gateways_scoped_to_their_namespace() -> None:
+    objects = good()
+    moved = _first_istio_gateway(objects)
+    moved["metadata"]["namespace"] = "demo"
+    assert "MESH019" not in codes(objects)
+    scoped = copy.deepcopy(RELEASES)
+    scoped[0]["values"]["pilot"] = {"env": {"PILOT_SCOPE_GATEWAY_TO_NAMESPACE": "true"}}
+    found = [f for f in analyze(objects, scoped) if f.code == "MESH019"]
+    assert [f.level for f in found] == ["error"], found
+    assert "PILOT_SCOPE_GATEWAY_TO_NAMESPACE" in found[0].message
+
+
+def test_mesh019_is_silent_when_the_gateways_are_not_in_the_program() -> None:
+    objects = good()
+    mutate_gateway_selects_the_docs_label(objects)
+    assert "MESH019" not in {f.code for f in analyze(objects, RELEASES[:1])}
+
+
+@pytest.mark.parametrize(
+    ("server_hosts", "vs_hosts"),
+    [
+        (["*.example.com"], ["app.example.com"]),  # one label: the wildcard covers it
+        (["*.example.com", "a.app.example.com"], ["a.app.example.com"]),  # served by name
+        (["*.example.com"], ["*.example.com"]),
+    ],
+)
+def test_mesh020_passes_hosts_the_certificate_covers(
+    server_hosts: list[str], vs_hosts: list[str]
+) -> None:
+    objects = good()
+    _first_istio_gateway(objects)["spec"]["servers"][0]["hosts"] = server_hosts
+    find(objects, "VirtualService")["spec"]["hosts"] = [*vs_hosts, "app"]
+    assert "MESH020" not in codes(objects)
 
 
 def test_a_reference_grant_lets_a_gateway_read_another_namespaces_secret() -> None:

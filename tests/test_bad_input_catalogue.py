@@ -1444,7 +1444,154 @@ def _tls_cases() -> list[Case]:
     ]
 
 
-ALL_CASES = CASES + _tls_cases()
+# ------------------------------------------- gateway inputs each valid, contradicting
+
+
+def _gateway_contradiction_cases() -> list[Case]:
+    ecdsa = _key()
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    workloads = [{"namespace": "istio-ingress", "selector": {"istio": "ingress"}}]
+    only_ecdsa = ["ECDHE-ECDSA-AES128-GCM-SHA256"]
+    only_rsa = ["ECDHE-RSA-AES128-GCM-SHA256"]
+
+    def brought(key: Any, hosts: tuple[str, ...], key_pem: Any = None) -> dict[str, Any]:
+        return {
+            "hosts": list(hosts),
+            "cert_pem": _cpem(_cert(key, hosts=hosts)),
+            "private_key_pem": _pem(key) if key_pem is None else key_pem,
+        }
+
+    def certificates(*entries: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"hosts": DELETE, "certificates": list(entries), **extra}
+
+    wildcard = {
+        "hosts": ["a.b.example.com"],
+        "cert_pem": _cpem(_cert(ecdsa, hosts=("*.example.com",))),
+    }
+    secret = {"hosts": ["a.example.com"], "existing_secret": "corp-tls"}
+    k = "contradiction"
+    return [
+        C(
+            k,
+            "HttpsGateway",
+            {**BASE["HttpsGateway"], "selector": {}},
+            "selector",
+            "at least one label",
+            replace=True,
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"selector": {"istio": "ingressgateway"}, "installed_gateways": workloads},
+            "selector",
+            "labelled [{'istio': 'ingress'}]",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"gateway_namespace": "edge", "installed_gateways": workloads},
+            "gateway_namespace",
+            "they run in ['istio-ingress']",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"api": "gateway-api", "selector": DELETE, "installed_gateways": workloads},
+            "installed_gateways",
+            "own workload",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"cipher_suites": only_ecdsa, "key": {"algorithm": "RSA"}},
+            "cipher_suites",
+            "Add one of ['ECDHE-RSA-AES128-GCM-SHA256'",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"cipher_suites": only_rsa},
+            "cipher_suites",
+            "Add one of ['ECDHE-ECDSA-AES128-GCM-SHA256'",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            certificates(brought(rsa_key, ("a.example.com",)), cipher_suites=only_ecdsa),
+            "cipher_suites",
+            "certificates[0] (brought)",
+        ),
+        C(  # per-host groups: a generated ECDSA certificate beside a brought RSA one
+            k,
+            "HttpsGateway",
+            certificates(
+                {"hosts": ["a.example.com"]},
+                brought(rsa_key, ("b.example.com",), Out(_pem(rsa_key))),
+                cipher_suites=only_ecdsa,
+            ),
+            "cipher_suites",
+            "certificates[1] (brought) for ['b.example.com'] has an RSA key",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            certificates(
+                {"hosts": ["a.example.com"]},
+                brought(rsa_key, ("b.example.com",)),
+                cipher_suites=only_rsa,
+            ),
+            "cipher_suites",
+            "the generated certificates (`key.algorithm`) for ['a.example.com'] has an ECDSA",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            {"cipher_suites": [*only_ecdsa, *only_ecdsa]},
+            "cipher_suites",
+            "name each suite once",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            certificates(secret, mode="MUTUAL"),
+            "certificates[0].client_ca_cert_pem",
+            "Give client_ca_cert_pem (here or on the gateway) or client_issuer",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            certificates({"hosts": ["b.example.com"]}, {**secret, "mode": "OPTIONAL_MUTUAL"}),
+            "certificates[1].client_ca_cert_pem",
+            "corp-tls-cacert",
+        ),
+        C(  # the key a secret, the certificate plain: its names are checked now
+            k,
+            "HttpsGateway",
+            certificates({**wildcard, "private_key_pem": Out(_pem(ecdsa))}),
+            "certificates[0].cert_pem",
+            "a wildcard covers one label only, so ['a.b.example.com'] need names of their own",
+        ),
+        C(
+            k,
+            "HttpsGateway",
+            certificates({**wildcard, "private_key_pem": _pem(ecdsa)}),
+            "certificates[0].cert_pem",
+            "a wildcard covers one label only",
+        ),
+        C(
+            k,
+            "CanaryRoute",
+            {
+                "gateways": [{"ref": "istio-ingress/edge", "hosts": ["*.example.com"]}],
+                "external_hosts": ["a.b.example.com"],
+            },
+            "external_hosts[0]",
+            "the gateways serve ['*.example.com']",
+        ),
+    ]
+
+
+ALL_CASES = CASES + _tls_cases() + _gateway_contradiction_cases()
 
 CLASSES = {
     "lifecycle",
@@ -1460,6 +1607,7 @@ CLASSES = {
     "cross-field",
     "tls",
     "built-in-namespace",
+    "contradiction",
 }
 
 

@@ -636,3 +636,128 @@ def test_facts_from_istio_install_are_accepted(mesh_session: MockSession) -> Non
     assert rec.depends_on(gw, rec.one("mesh-https:index:IstioInstall"))
     assert mesh_session.value(gateway.gateway_ref) == "istio-ingress/web"
     assert isinstance(gateway.gateway_ref, pulumi.Output)
+
+
+# ------------------------------------------------- inputs each valid, together contradictory
+
+WORKLOADS = [
+    {"namespace": "istio-ingress", "selector": {"istio": "ingress"}},
+    {"namespace": "istio-egress", "selector": {"istio": "egress"}},
+]
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [{"istio": "ingress"}, {"istio": "ingress", "app": "istio-ingress"}],
+    ids=["its-selector", "a-label-not-known-to-differ"],
+)
+def test_a_selector_of_the_installs_workload_is_accepted(
+    mesh_session: MockSession, selector: dict[str, str]
+) -> None:
+    _, rec = build(
+        mesh_session, hosts=["a.example.com"], selector=selector, installed_gateways=WORKLOADS
+    )
+    assert rec.one(kind="Gateway").spec["selector"] == dict(sorted(selector.items()))
+
+
+def test_a_selector_output_is_checked_against_the_workloads_before_the_gateway(
+    mesh_session: MockSession,
+) -> None:
+    HttpsGateway(
+        "web",
+        {
+            **BASE,
+            "hosts": ["a.example.com"],
+            "selector": pulumi.Output.from_input({"istio": "ingressgateway"}),
+            "installed_gateways": WORKLOADS,
+        },
+    )
+    with pytest.raises(ValueError, match="selects none of the install's gateway workloads"):
+        mesh_session.settle()
+    assert not mesh_session.recording.find(kind="Gateway"), "the Gateway is never registered"
+
+
+def test_an_empty_selector_output_never_reaches_the_gateway(mesh_session: MockSession) -> None:
+    HttpsGateway(
+        "web", {**BASE, "hosts": ["a.example.com"], "selector": pulumi.Output.from_input({})}
+    )
+    with pytest.raises(ValueError, match=r"HttpsGateway: `selector` is \{\}; it must name"):
+        mesh_session.settle()
+    assert not mesh_session.recording.find(kind="Gateway")
+
+
+def test_a_known_selector_output_passes(mesh_session: MockSession) -> None:
+    _, rec = build(
+        mesh_session,
+        hosts=["a.example.com"],
+        selector=pulumi.Output.from_input({"istio": "ingress"}),
+        installed_gateways=WORKLOADS,
+    )
+    assert rec.one(kind="Gateway").spec["selector"] == {"istio": "ingress"}
+
+
+def test_cipher_suites_for_each_key_type_present_are_accepted(mesh_session: MockSession) -> None:
+    rsa_chain, rsa_key, _ = _rsa_pem_pair(mesh_session, ["b.example.com"])
+    suites = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"]
+    with MockSession() as session:
+        HttpsGateway(
+            "web",
+            {
+                **BASE,
+                "certificates": [
+                    {"hosts": ["a.example.com"]},
+                    {"hosts": ["b.example.com"], "cert_pem": rsa_chain, "private_key_pem": rsa_key},
+                ],
+                "cipher_suites": suites,
+            },
+        )
+        tls = [s["tls"] for s in servers(session.settle()) if s["port"]["number"] == 443]
+    assert [t["cipherSuites"] for t in tls] == [suites, suites]
+
+
+def test_an_existing_secret_that_cannot_be_read_passes_the_cipher_check(
+    mesh_session: MockSession,
+) -> None:
+    _, rec = build(
+        mesh_session,
+        certificates=[{"hosts": ["a.example.com"], "existing_secret": "corp-tls"}],
+        cipher_suites=["AES256-GCM-SHA384"],
+    )
+    assert servers(rec)[1]["tls"]["cipherSuites"] == ["AES256-GCM-SHA384"]
+
+
+def test_mutual_on_an_existing_secret_with_an_explicit_client_issuer(
+    mesh_session: MockSession,
+) -> None:
+    clients = CertificateAuthority("clients")
+    _, rec = build(
+        mesh_session,
+        certificates=[{"hosts": ["a.example.com"], "existing_secret": "corp-tls"}],
+        mode="MUTUAL",
+        client_issuer=clients.issuer(),
+    )
+    cacert = rec.one(kind="Secret", object_name="corp-tls-cacert")
+    assert "BEGIN CERTIFICATE" in secret_data(cacert)["ca.crt"]
+
+
+def _rsa_pem_pair(session: MockSession, hosts: list[str]) -> tuple[str, str, str]:
+    ca = CertificateAuthority("rsa-ca")
+    leaf = server_certificate("rsa", ca.issuer(), hosts, key={"algorithm": "RSA"})
+    return (
+        session.value(leaf.full_chain_pem),
+        session.value(leaf.private_key_pem),
+        session.value(ca.root_cert_pem),
+    )
+
+
+def test_a_wildcard_gateway_serves_routes_one_label_deep(mesh_session: MockSession) -> None:
+    from mesh_https import CanaryRoute
+
+    gateway = HttpsGateway("web", {**BASE, "hosts": ["*.example.com"], "allow_wildcards": True})
+    subsets = [{"name": "v1", "labels": {"version": "v1"}, "weight": 100}]
+    route = {"host": "app", "namespace": "shop", "subsets": subsets}
+    target = [gateway.route_target()]
+    CanaryRoute("one", {**route, "gateways": target, "external_hosts": ["a.example.com"]})
+    with pytest.raises(ValidationError, match="which no gateway serves") as err:
+        CanaryRoute("two", {**route, "gateways": target, "external_hosts": ["a.b.example.com"]})
+    assert err.value.field == "external_hosts[0]"

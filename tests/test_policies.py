@@ -158,6 +158,28 @@ def test_an_error_of_any_other_check_is_refused_under_its_code() -> None:
     assert all(urn == route["urn"] for p, _, urn in found if p == "mesh-https-ist0101")
 
 
+def test_a_policy_that_locks_out_the_gateway_is_refused_under_its_code() -> None:
+    resources = dev_stack()
+    gateway = one(resources, "Gateway", lambda r: "istio.io" in r["props"]["apiVersion"])
+    policy = copy.deepcopy(one(resources, "AuthorizationPolicy"))
+    policy["urn"] += "-locked"
+    policy["props"]["metadata"]["name"] = "deny-all"
+    policy["props"]["metadata"]["namespace"] = gateway["props"]["metadata"]["namespace"]
+    policy["props"]["spec"] = {"action": "DENY", "rules": [{}]}
+    resources.append(policy)
+    found = violations(resources)
+    assert [(p, urn) for p, _, urn in found] == [("mesh-https-mesh018", policy["urn"])]
+
+
+def test_a_gateway_selecting_no_workload_is_refused_under_its_code() -> None:
+    resources = dev_stack()
+    gateway = one(resources, "Gateway", lambda r: "istio.io" in r["props"]["apiVersion"])
+    gateway["props"]["spec"]["selector"] = {"istio": "ingressgateway"}
+    found = violations(resources)
+    assert ("mesh-https-mesh019", gateway["urn"]) in {(p, urn) for p, _, urn in found}
+    assert all("ingressgateway" in m for p, m, _ in found if p == "mesh-https-mesh019")
+
+
 @pytest.mark.parametrize(
     ("props", "weak"),
     [

@@ -642,6 +642,15 @@ interface: an explicit provider, a load balancer, and the gateway's NLB Service.
         _runtime.publish(self, {}, [])
 
 
+class InstalledGatewayArgs(TypedDict, total=False):
+    """A gateway workload the install created: where it runs and the labels that select it
+(an `IstioInstall.info.gateways` entry's `namespace` and `selector`)."""
+    namespace: Required[pulumi.Input[str]]
+    """The workload's namespace."""
+    selector: Required[pulumi.Input[dict[str, str]]]
+    """Labels its pods carry, e.g. `{"istio": "ingress"}`."""
+
+
 class HttpsGatewayApi(str, Enum):
     """`istio` (default): an Istio Gateway bound to the workload `selector` picks.
 `gateway-api`: a Kubernetes Gateway (`gatewayClassName: istio`) that istiod deploys
@@ -750,7 +759,13 @@ class HttpsGatewayArgs(TypedDict, total=False):
 here."""
     selector: pulumi.Input[dict[str, str]]
     """The gateway workload's labels: `IstioInstall.gateway_selector` (or `.info`).
-Required with `api="istio"`; the Gateway API's Gateway is its own workload."""
+Required with `api="istio"`, and never empty (that would bind every gateway in the
+mesh); the Gateway API's Gateway is its own workload."""
+    installed_gateways: pulumi.Input[list[InstalledGatewayArgs]]
+    """With `api="istio"`: the gateway workloads the install created, `[{"namespace":
+g.namespace, "selector": g.selector} for g in istio.info.gateways]`. When given,
+`selector` must select one of them in `gateway_namespace` (a label they carry with
+another value selects nothing), checked once the selector is known."""
     api: HttpsGatewayApi
     """`istio` (default): an Istio Gateway bound to the workload `selector` picks.
 `gateway-api`: a Kubernetes Gateway (`gatewayClassName: istio`) that istiod deploys
