@@ -597,11 +597,13 @@ def _check_app_namespace(namespace: str, install: Mapping[str, str]) -> None:
     """The app's namespace is its own: not one the Istio install makes (both would create
     the same Namespace)."""
     if namespace in install:
+        default_is_free = DEFAULT_APP_NAMESPACE not in install
+        example = f", e.g. {DEFAULT_APP_NAMESPACE!r}" if default_is_free else ""
         v.fail(
             SOURCE,
             config_key("app", "namespace"),
             f"is {namespace!r}, the namespace `{PROJECT}:{install[namespace]}` gives the Istio "
-            f"install; give the app a namespace of its own, e.g. {DEFAULT_APP_NAMESPACE!r}",
+            f"install; give the app a namespace of its own{example}",
         )
 
 

@@ -275,7 +275,7 @@ def _structural_problem(alternative: str | None) -> str:
         hint = f"pass the plain value instead, e.g. `{alternative}`"
     elif alternative:
         # A description of the value ("the namespace's name, as a string"), not code.
-        hint = f"pass {alternative} instead"
+        hint = f"pass {alternative}, not an Output"
     else:
         hint = "pass a plain value; components expose their facts as plain values in `.info`"
     return (
