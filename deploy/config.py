@@ -5,7 +5,13 @@ section's keys are the fields of a component's Args (``IstioInstallArgs`` for ``
 so on), spelt in camelCase: ``release_timeout_seconds`` is ``releaseTimeoutSeconds``. There is
 no second table: the declarations decide which keys exist, their types and what is valid, and
 errors name the key the user typed (``mesh-https:canary.weights``). Fields the program fills
-in from other components (namespaces, selectors, principals) are not config keys.
+in from other components (namespaces, selectors, principals, the trust domain) are not config
+keys, nor are fields YAML cannot give (``depends_on``).
+
+:func:`load` reads every section, derives the facts that pass from one component to the next
+once (:func:`istio_info`: namespaces, selector, principal, revision, trust domain), and builds
+every component's args from them, each checked by the component's own validator exactly as
+the program will pass it (:class:`Planned`), before the program registers anything.
 """
 
 from __future__ import annotations
@@ -13,22 +19,25 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import Any, Generic, Literal, TypedDict, TypeVar
 
 import pulumi
+from pulumi.output import UNKNOWN
 from pulumi.runtime.config import CONFIG
 
 from mesh_https import contract, reference
 from mesh_https import validation as v
 from mesh_https.aks import PROBE_ANNOTATIONS, AksClusterArgs
 from mesh_https.aks import validate_args as validate_aks_args
-from mesh_https.canary_route import CanaryRouteArgs, MatchRouteArgs, RetriesArgs
+from mesh_https.canary_route import CanaryRouteArgs, MatchRouteArgs, RetriesArgs, gateway_targets
 from mesh_https.canary_route import validate_args as validate_canary_args
 from mesh_https.cluster import (
+    DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,
     ExistingClusterArgs,
     GatewayServiceArgs,
     KindClusterArgs,
+    LocalIngress,
     gateway_service_for,
     validate_existing_args,
     validate_kind_args,
@@ -39,22 +48,39 @@ from mesh_https.eks import gateway_annotations as eks_gateway_annotations
 from mesh_https.eks import validate_args as validate_eks_args
 from mesh_https.gke import L4_RBS_ANNOTATIONS, GkeClusterArgs
 from mesh_https.gke import validate_args as validate_gke_args
-from mesh_https.https_gateway import HttpsGatewayArgs
+from mesh_https.https_gateway import HttpsGatewayArgs, gateway_api_workload
 from mesh_https.https_gateway import validate_args as validate_gateway_args
 from mesh_https.identity import principal_of
 from mesh_https.istio_charts import gateway_identity
-from mesh_https.istio_install import IstioInstallArgs, gateways_of
+from mesh_https.istio_install import (
+    GatewayInfo,
+    IstioInfo,
+    IstioInstallArgs,
+    _control_plane,  # the component's own revision layout, so the facts cannot differ
+    gateways_of,
+)
 from mesh_https.istio_install import validate_args as validate_istio_args
 from mesh_https.mesh_namespace import MeshNamespaceArgs
 from mesh_https.mesh_namespace import validate_args as validate_namespace_args
-from mesh_https.pki import CertificateAuthorityArgs, validate_ca_args
+from mesh_https.pki import CertificateAuthorityArgs, IssuerArgs, PluggedCaArgs, validate_ca_args
 from mesh_https.strict_mtls import StrictMtlsArgs
 from mesh_https.strict_mtls import validate_args as validate_mtls_args
+from mesh_https.versions import ISTIO_VERSION
+from mesh_https.waypoint import WaypointArgs
+from mesh_https.waypoint import validate_args as validate_waypoint_args
 
 PROJECT = "mesh-https"
 SOURCE = "stack config"
 CLUSTER_NAME = "cluster"
 """The Pulumi name of the cluster component (and the kind cluster's default name)."""
+GATEWAY_NAME = "edge"
+"""The Pulumi name of the HttpsGateway (and its Gateway's default name)."""
+ROUTE_NAME = "app"
+"""The Pulumi name of the demo app's CanaryRoute (and of its objects)."""
+DEFAULT_HOSTS = ("hello.mesh-https.test",)
+"""``mesh-https:gateway.hosts`` when neither ``hosts`` nor ``certificates`` is given."""
+DEFAULT_APP_NAMESPACE = "demo"
+"""``mesh-https:app.namespace`` when not given."""
 
 T = TypeVar("T")
 
@@ -105,51 +131,80 @@ class Section:
     """One top-level config key: the Args it is read as, and what the program supplies."""
 
     args_type: Any
-    supplied: frozenset[str] = frozenset()
-    """Fields the program fills in from other components: not config keys."""
+    supplied: Mapping[str, str] = field(default_factory=dict)
+    """Fields the program fills in from other components, each with the config key (or
+    section) its value comes from: not config keys, and a refusal of one names its source."""
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Fields that are not config keys: supplied, or not expressible in YAML (resources)."""
+        hints = contract.field_types(self.args_type)
+        return frozenset(self.supplied) | {
+            name for name, tp in hints.items() if not contract.config_able(tp)
+        }
 
 
 SECTIONS: dict[str, Section] = {
-    "cluster": Section(ClusterSectionArgs, frozenset({"kubeconfig"})),
-    "istio": Section(IstioInstallArgs, frozenset({"gateway_service", "plugged_ca", "depends_on"})),
-    "pki": Section(CertificateAuthorityArgs),
+    "cluster": Section(ClusterSectionArgs, {"kubeconfig": "kubeconfig"}),
+    "istio": Section(IstioInstallArgs, {"gateway_service": "cluster", "plugged_ca": "pki.meshCa"}),
+    "pki": Section(CertificateAuthorityArgs, {"trust_domain": "istio.trustDomain"}),
     "gateway": Section(
         HttpsGatewayArgs,
-        frozenset(
-            {
-                "gateway_namespace",
-                "selector",
-                "installed_gateways",
-                "api",
-                "service",
-                "trust_domain",
-                "issuer",
-                "local_ingress",
-                "depends_on",
-            }
-        ),
+        {
+            "gateway_namespace": "istio.gatewayNamespace",
+            "selector": "istio",
+            "installed_gateways": "istio",
+            "api": "istio.api",
+            "service": "cluster",
+            "trust_domain": "istio.trustDomain",
+            "issuer": "pki",
+            "local_ingress": "cluster",
+        },
     ),
     "app": Section(
-        MeshNamespaceArgs, frozenset({"mode", "revision", "system_namespace", "depends_on"})
+        MeshNamespaceArgs,
+        {
+            "mode": "istio.mode",
+            "revision": "istio.workloadRevision",
+            "system_namespace": "istio.systemNamespace",
+        },
     ),
     "canary": Section(DemoCanaryArgs),
     "mtls": Section(
         StrictMtlsArgs,
-        frozenset(
-            {
-                "system_namespace",
-                "data_plane_mode",
-                "namespaces",
-                "gateway_principal",
-                "gateway_targets",
-                "waypoints",
-                "namespace_dependencies",
-                "depends_on",
-            }
-        ),
+        {
+            "system_namespace": "istio.systemNamespace",
+            "data_plane_mode": "istio.mode",
+            "namespaces": "app.namespace",
+            "gateway_principal": "istio",
+            "gateway_targets": "canary",
+            "waypoints": "app.waypoint",
+            "namespace_dependencies": "app.namespace",
+        },
     ),
 }
 """Every config section and the declaration it is read as."""
+
+ROUTE_SOURCES: dict[str, str] = {
+    "host": "canary",
+    "port": "canary",
+    "namespace": "app.namespace",
+    "api": "istio.api",
+    "gateways": "gateway.hosts",
+    "external_hosts": "gateway.hosts",
+    "subsets": "canary.weights",
+    "routes": "canary.headerRoute",
+}
+"""The demo app's ``CanaryRoute`` fields that ``mesh-https:canary`` does not spell directly,
+and the config key each comes from."""
+
+WAYPOINT_SOURCES: dict[str, str] = {
+    "namespace": "app.namespace",
+    "name": "app.waypoint",
+    "revision": "istio.workloadRevision",
+    "trust_domain": "istio.trustDomain",
+}
+"""The app's ``Waypoint`` fields and the config key each comes from."""
 
 SECRET_KEYS = {"kubeconfig": "an existing cluster's kubeconfig content (secret)"}
 CLUSTER_FIELDS: dict[str, frozenset[str]] = {
@@ -162,74 +217,91 @@ CLUSTER_FIELDS: dict[str, frozenset[str]] = {
 """The config keys each cluster type reads."""
 
 
-def config_key(section: str, field: str) -> str:
+def config_key(section: str, field_path: str) -> str:
     """The config key of a field path such as ``retries.per_try_timeout``."""
     name = contract.config_field_name(SECTIONS[section].args_type, f"{PROJECT}:{section}")
-    return name(contract.parse_field_path(field))
+    return name(contract.parse_field_path(field_path))
 
 
-def _as_config_error(section: str, err: v.ValidationError) -> v.ValidationError:
-    """A component's error on a field that came from config, renamed to the config key."""
-    return v.ValidationError(err.component, config_key(section, err.field), err.problem)
+def _config_error(
+    section: str, err: v.ValidationError, sources: Mapping[str, str] | None = None
+) -> v.ValidationError:
+    """A component's error renamed to the config key the user typed: the field's own key, or,
+    for a field the program filled in, the key its value came from."""
+    head = str(contract.parse_field_path(err.field)[:1][0]) if err.field else ""
+    origin = {**SECTIONS[section].supplied, **(sources or {})}.get(head)
+    key = f"{PROJECT}:{origin}" if origin else config_key(section, err.field)
+    return v.ValidationError(err.component, key, err.problem)
 
 
-def checked(section: str, build: Callable[[], T]) -> T:
+def checked(section: str, build: Callable[[], T], sources: Mapping[str, str] | None = None) -> T:
     """Run a component's validation on config-derived args, naming config keys in errors."""
     try:
         return build()
     except v.ValidationError as err:
-        raise _as_config_error(section, err) from None
+        raise _config_error(section, err, sources) from None
 
 
 def read_section(config: pulumi.Config, section: str) -> dict[str, Any]:
     """A section's raw object, checked against its declaration, as snake_case Args."""
     spec = SECTIONS[section]
-    field = f"{PROJECT}:{section}"
+    where = f"{PROJECT}:{section}"
     try:
         raw = config.get_object(section)
     except pulumi.ConfigTypeError:
         raw = config.get(section)
     if raw is None:
         return {}
+    keys = [contract.camel(k) for k in contract.field_types(spec.args_type) if k not in spec.hidden]
     if not isinstance(raw, dict):
-        keys = [contract.camel(k) for k in contract.field_types(_without_required(spec))]
-        v.fail(SOURCE, field, f"is {raw!r}; it must be an object with keys {', '.join(keys)}")
+        v.fail(SOURCE, where, f"is {raw!r}; it must be an object with keys {', '.join(keys)}")
+    for name in sorted(spec.supplied):
+        if contract.camel(name) in raw:
+            v.fail(
+                SOURCE,
+                f"{where}.{contract.camel(name)}",
+                "is filled in by the program from the other components "
+                f"(`{PROJECT}:{spec.supplied[name]}`); remove it",
+            )
+    # Keys first, as typed: `min_tls_version` is not `minTlsVersion`, and a misspelt required
+    # key is an unknown key, not a missing one.
+    contract.check_config_keys(SOURCE, spec.args_type, raw, where, hidden=spec.hidden)
     args: dict[str, Any] = contract.from_config(spec.args_type, raw)
-    for name in sorted(spec.supplied & set(args)):
-        v.fail(
-            SOURCE,
-            f"{field}.{contract.camel(name)}",
-            "is filled in by the program from the other components; remove it",
-        )
-    name_of = contract.config_field_name(spec.args_type, field)
-    contract.check(SOURCE, _without_required(spec), args, field_name=name_of)
+    name_of = contract.config_field_name(spec.args_type, where)
+    contract.check(SOURCE, _config_type(spec), args, field_name=name_of)
     return args
 
 
-def _without_required(spec: Section) -> Any:
-    # A section is the Args less what the program supplies; every key in it is optional
-    # here (the component's own check, with the program's values, enforces the rest).
-    return _partial_type(spec.args_type, spec.supplied)
+def _config_type(spec: Section) -> Any:
+    # A section is the Args less what is not a config key; every key in it is optional here
+    # (the component's own check, with the program's values, enforces the rest).
+    key = (spec.args_type, spec.hidden)
+    if key not in _PARTIALS:
+        hints = contract.field_types(spec.args_type)
+        fields = {k: tp for k, tp in hints.items() if k not in spec.hidden}
+        make: Any = TypedDict  # the functional form, with a computed name
+        _PARTIALS[key] = make(f"{spec.args_type.__name__}Config", fields, total=False)
+    return _PARTIALS[key]
 
 
 _PARTIALS: dict[tuple[Any, frozenset[str]], Any] = {}
 
 
-def _partial_type(args_type: Any, supplied: frozenset[str]) -> Any:
-    key = (args_type, supplied)
-    if key not in _PARTIALS:
-        hints = contract.field_types(args_type)
-        fields = {k: tp for k, tp in hints.items() if k not in supplied}
-        make: Any = TypedDict  # the functional form, with a computed name
-        partial = make(f"{args_type.__name__}Config", fields, total=False)
-        _PARTIALS[key] = partial
-    return _PARTIALS[key]
+def documented_keys() -> dict[str, list[str]]:
+    """Every documented config key (camelCase), by section: the rows of the README's
+    tables."""
+    return {
+        section: [
+            contract.camel(k) for k in contract.field_types(spec.args_type) if k not in spec.hidden
+        ]
+        for section, spec in SECTIONS.items()
+    }
 
 
 def reference_blocks() -> dict[str, str]:
     """The README's stack-config tables, one per section (``config:<section>``)."""
     return {
-        f"config:{section}": reference.config_table(spec.args_type, spec.supplied)
+        f"config:{section}": reference.config_table(spec.args_type, spec.hidden)
         for section, spec in SECTIONS.items()
     }
 
@@ -238,13 +310,7 @@ def _unknown_sections() -> None:
     known = {f"{PROJECT}:{s}" for s in SECTIONS} | {f"{PROJECT}:{s}" for s in SECRET_KEYS}
     for key in sorted(CONFIG.get()):
         if key.startswith(f"{PROJECT}:") and key not in known:
-            v.fail(
-                SOURCE,
-                key,
-                "is not a known key; "
-                + contract.suggest(key, sorted(known))
-                + f"valid keys: {', '.join(sorted(known))}",
-            )
+            v.fail(SOURCE, key, contract.unknown_key_problem(key, sorted(known)))
 
 
 @dataclass(frozen=True)
@@ -278,21 +344,54 @@ class ClusterConfig:
             self.existing.get("gateway_annotations"),
         )
 
+    def local_ingress(self) -> LocalIngress | None:
+        """Where this machine reaches the gateway, known before deploy for kind only (the
+        cluster component's ``local_ingress`` agrees)."""
+        if self.type != "kind":
+            return None
+        address = self.kind.get("listen_address", "127.0.0.1")
+        ingress: LocalIngress = {
+            "address": "127.0.0.1" if address in ("0.0.0.0", "") else address,
+            "ports": self.kind.get("host_ports", DEFAULT_HOST_PORTS),
+        }
+        return ingress
+
+
+A = TypeVar("A", bound=Mapping[str, Any])
+
+
+@dataclass(frozen=True)
+class Planned(Generic[A]):
+    """A component's args exactly as the program passes them, checked by the component's own
+    validator, but for ``later``: the fields the program adds from resources it registers
+    (the stack CA's issuer, ``depends_on``), which the check saw as stand-ins of the same
+    shape."""
+
+    args: A
+    later: frozenset[str] = frozenset()
+
+    def complete(self, **values: Any) -> A:
+        """The args with the ``later`` fields; exactly those, so the check saw every key."""
+        if set(values) != self.later:
+            raise TypeError(f"give exactly {sorted(self.later)}, not {sorted(values)}")
+        return typing.cast(A, {**self.args, **values})
+
 
 @dataclass(frozen=True)
 class StackConfig:
-    """The whole of a stack's config, checked."""
+    """The whole of a stack's config, checked, as the args of every component."""
 
     cluster: ClusterConfig
-    istio: IstioInstallArgs
-    pki: CertificateAuthorityArgs
-    gateway: HttpsGatewayArgs
-    """Without the namespace, selector and issuer, which come from the other components."""
-    app: MeshNamespaceArgs
-    canary: CanaryRouteArgs
-    """Without gateways, which come from the HttpsGateway."""
-    mtls: StrictMtlsArgs
-    """Without the namespaces and principal, which come from the other components."""
+    pki: Planned[CertificateAuthorityArgs]
+    istio: Planned[IstioInstallArgs]
+    info: IstioInfo
+    """What ``IstioInstall.info`` will say, derived once from the checked istio args: the
+    other components' namespaces, selector, principal, revision and trust domain."""
+    app: Planned[MeshNamespaceArgs]
+    gateway: Planned[HttpsGatewayArgs]
+    canary: Planned[CanaryRouteArgs]
+    waypoint: Planned[WaypointArgs] | None
+    mtls: Planned[StrictMtlsArgs]
 
 
 def load_cluster(config: pulumi.Config) -> ClusterConfig:
@@ -334,6 +433,58 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
     return ClusterConfig(type="existing", kind={}, existing=checked_existing)
 
 
+def istio_info(args: IstioInstallArgs) -> IstioInfo:
+    """What ``IstioInstall(args).info`` will be, from its checked args, with the functions
+    the component uses (``gateways_of``, ``gateway_identity``, its revision layout)."""
+    plane = _control_plane(args)
+    trust_domain = args.get("trust_domain", "cluster.local")
+    helm_gateways = args.get("api", "istio") == "istio" or "gateways" in args
+    gateways = tuple(
+        GatewayInfo(
+            g["name"],
+            g["namespace"],
+            *gateway_identity(g["name"], g["namespace"], g["values"], trust_domain),
+        )
+        for g in (gateways_of(args) if helm_gateways else [])
+    )
+    main = (
+        gateways[0]
+        if gateways
+        else GatewayInfo("", args.get("gateway_namespace", "istio-ingress"), {}, "", "")
+    )
+    return IstioInfo(
+        mode=args.get("mode", "sidecar"),
+        revision=plane.workload_revision,
+        version=args.get("version", ISTIO_VERSION),
+        system_namespace=args.get("system_namespace", "istio-system"),
+        gateway_namespace=main.namespace,
+        gateway_selector=main.selector,
+        gateway_service_account=main.service_account,
+        gateway_principal=main.principal,
+        revisions=tuple(plane.revisions),
+        tags=dict(sorted(plane.tags.items())),
+        control_plane_revision=plane.resolved,
+        trust_domain=trust_domain,
+        api=args.get("api", "istio"),
+        gateways=gateways,
+    )
+
+
+def install_namespaces(args: IstioInstallArgs, info: IstioInfo) -> dict[str, str]:
+    """The namespaces the Istio install makes or runs in, each with the config key that
+    names it."""
+    found = {
+        info.system_namespace: "istio.systemNamespace",
+        args.get("ambient_namespace", info.system_namespace): "istio.ambientNamespace",
+    }
+    for i, gateway in enumerate(info.gateways):
+        found.setdefault(
+            gateway.namespace,
+            f"istio.gateways[{i}].namespace" if "gateways" in args else "istio.gatewayNamespace",
+        )
+    return found
+
+
 def canary_args(canary: DemoCanaryArgs, namespace: str, api: str = "istio") -> CanaryRouteArgs:
     """The demo app's CanaryRoute from ``mesh-https:canary``.
 
@@ -369,96 +520,13 @@ def canary_args(canary: DemoCanaryArgs, namespace: str, api: str = "istio") -> C
     return args
 
 
-def _canary_field(field: str) -> str:
-    """A CanaryRoute field built from ``mesh-https:canary`` → the config field it came from."""
-    path = contract.parse_field_path(field)
-    if path[:1] == ("subsets",):
-        return "weights"
-    if path[:1] == ("routes",):
-        return "header_route"
-    return field
-
-
-def load(config: pulumi.Config | None = None) -> StackConfig:
-    """Read the whole stack config and check every component's input against it.
-
-    All checks run here, before the program registers anything, so a mistake anywhere in
-    the config leaves nothing half-created.
-    """
-    config = config or pulumi.Config(PROJECT)
-    _unknown_sections()
-    cluster = load_cluster(config)
-    istio_raw = read_section(config, "istio")
-    istio_args = _istio_args(istio_raw, cluster.gateway_service())
-    istio: Any = checked("istio", lambda: validate_istio_args(istio_args))
-    pki_raw = read_section(config, "pki")
-    checked("pki", lambda: validate_ca_args(_args(pki_raw)))
-    gateway_raw = read_section(config, "gateway")
-    gateway_raw.setdefault("hosts", ["hello.mesh-https.test"])
-    # The gateway's namespace and selector will come from IstioInstall; they are known here.
-    main_gateway = gateways_of(istio)[0]
-    gateway_namespace = main_gateway["namespace"]
-    selector, _, _ = gateway_identity(
-        main_gateway["name"], gateway_namespace, main_gateway["values"]
-    )
-    api = istio.get("api", "istio")
-    supplied_gateway: dict[str, Any] = {"gateway_namespace": gateway_namespace}
-    if api == "gateway-api":
-        # The Gateway is its own workload: istiod deploys it, with the cluster's Service.
-        supplied_gateway.update(api=api, service=cluster.gateway_service())
-    else:
-        supplied_gateway["selector"] = selector
-    checked("gateway", lambda: validate_gateway_args(_args(gateway_raw, **supplied_gateway)))
-    app_raw = read_section(config, "app")
-    app_raw.setdefault("namespace", "demo")
-    mode = istio.get("mode", "sidecar")
-    system_namespace = istio.get("system_namespace", "istio-system")
-    checked(
-        "app",
-        lambda: validate_namespace_args(
-            "app", _args(app_raw, mode=mode, system_namespace=system_namespace)
-        ),
-    )
-    canary = canary_args(_args(read_section(config, "canary")), app_raw["namespace"], api)
-    hosts = list(gateway_raw["hosts"])
-    gateways = [{"ref": f"{gateway_namespace}/edge", "hosts": hosts}]
-    try:
-        # The gateway reference is an Output later; only its hosts matter to the checks.
-        validate_canary_args("app", _args(canary, gateways=gateways, external_hosts=hosts))
-    except v.ValidationError as err:
-        field = config_key("canary", _canary_field(err.field))
-        raise v.ValidationError(err.component, field, err.problem) from None
-    mtls_raw = read_section(config, "mtls")
-    checked(
-        "mtls",
-        lambda: validate_mtls_args(
-            _args(
-                mtls_raw,
-                data_plane_mode=mode,
-                system_namespace=system_namespace,
-                namespaces=[canary["namespace"]],
-                waypoints=app_waypoints(app_raw, istio.get("trust_domain", "cluster.local")),
-            )
-        ),
-    )
-    return StackConfig(
-        cluster=cluster,
-        istio=istio_args,
-        pki=_args(pki_raw),
-        gateway=_args(gateway_raw),
-        app=_args(app_raw),
-        canary=canary,
-        mtls=_args(mtls_raw),
-    )
-
-
 def app_waypoints(app: Mapping[str, Any], trust_domain: str) -> list[dict[str, str]]:
     """The app namespace's waypoint, when the app section names one, as ``StrictMtls``
     takes it (the same facts the program's ``Waypoint`` derives)."""
     name = app.get("waypoint")
     if not isinstance(name, str):
         return []
-    namespace = str(app.get("namespace", "demo"))
+    namespace = str(app.get("namespace", DEFAULT_APP_NAMESPACE))
     return [
         {
             "name": name,
@@ -466,6 +534,217 @@ def app_waypoints(app: Mapping[str, Any], trust_domain: str) -> list[dict[str, s
             "principal": principal_of(namespace, name, trust_domain),
         }
     ]
+
+
+def _unknown() -> pulumi.Output[Any]:
+    """A stand-in for a value only a registered resource has (the CA's PEMs): unknown, so a
+    check sees that it is given, and never a value."""
+    return pulumi.Output.from_input(UNKNOWN)
+
+
+def _issuer_stand_in() -> IssuerArgs:
+    return {
+        "cert_pem": _unknown(),
+        "private_key_pem": _unknown(),
+        "chain_pem": _unknown(),
+        "root_cert_pem": _unknown(),
+    }
+
+
+def _plugged_ca_stand_in() -> PluggedCaArgs:
+    return {
+        "ca_cert_pem": _unknown(),
+        "ca_key_pem": _unknown(),
+        "root_cert_pem": _unknown(),
+        "cert_chain_pem": _unknown(),
+    }
+
+
+def _plan(
+    section: str,
+    validate: Callable[[Any], object],
+    args: Mapping[str, Any],
+    stand_ins: Mapping[str, Any],
+    sources: Mapping[str, str] | None = None,
+) -> Planned[Any]:
+    """``args`` checked with ``validate`` (the component's own) as the program will pass
+    them, ``stand_ins`` standing for what the program adds from registered resources."""
+    checked(section, lambda: validate({**args, **stand_ins}), sources)
+    return Planned(dict(args), frozenset(stand_ins))
+
+
+def _check_gateway_terminates_tls(gateway: Mapping[str, Any]) -> None:
+    """The demo app speaks plain HTTP behind the gateway, which must terminate TLS for it
+    (PASSTHROUGH would hand the TLS bytes to an app that cannot read them)."""
+    valid = "give SIMPLE, MUTUAL or OPTIONAL_MUTUAL"
+    if gateway.get("mode") == "PASSTHROUGH":
+        v.fail(
+            SOURCE,
+            config_key("gateway", "mode"),
+            "is 'PASSTHROUGH', but the demo app serves plain HTTP: the gateway must terminate "
+            f"TLS and route HTTP to it; {valid}",
+        )
+    for i, cert in enumerate(gateway.get("certificates", [])):
+        if cert.get("mode") == "PASSTHROUGH":
+            v.fail(
+                SOURCE,
+                config_key("gateway", f"certificates[{i}].mode"),
+                "is 'PASSTHROUGH', but the demo app serves plain HTTP: the gateway must "
+                f"terminate TLS and route HTTP to it; {valid}",
+            )
+
+
+def _check_app_namespace(namespace: str, install: Mapping[str, str]) -> None:
+    """The app's namespace is its own: not one the Istio install makes (both would create
+    the same Namespace)."""
+    if namespace in install:
+        default_is_free = DEFAULT_APP_NAMESPACE not in install
+        example = f", e.g. {DEFAULT_APP_NAMESPACE!r}" if default_is_free else ""
+        v.fail(
+            SOURCE,
+            config_key("app", "namespace"),
+            f"is {namespace!r}, the namespace `{PROJECT}:{install[namespace]}` gives the Istio "
+            f"install; give the app a namespace of its own{example}",
+        )
+
+
+def load(config: pulumi.Config | None = None) -> StackConfig:
+    """Read the whole stack config and build every component's args from it, each checked by
+    the component's own validator exactly as the program will pass it.
+
+    Nothing is registered here, and everything is checked here: a mistake anywhere in the
+    config leaves nothing half-created, and is named by the key the user typed.
+    """
+    config = config or pulumi.Config(PROJECT)
+    _unknown_sections()
+    cluster = load_cluster(config)
+    raw = {section: read_section(config, section) for section in SECTIONS if section != "cluster"}
+
+    mesh_ca = raw["pki"].get("mesh_ca", False)
+    istio = _plan(
+        "istio",
+        validate_istio_args,
+        _istio_args(raw["istio"], cluster.gateway_service()),
+        {"plugged_ca": _plugged_ca_stand_in()} if mesh_ca else {},
+    )
+    info = istio_info(istio.args)
+    pki = _plan(
+        "pki",
+        validate_ca_args,
+        {**raw["pki"], "trust_domain": info.trust_domain},
+        {},
+    )
+
+    gateway_raw = raw["gateway"]
+    if "hosts" not in gateway_raw and "certificates" not in gateway_raw:
+        gateway_raw["hosts"] = list(DEFAULT_HOSTS)
+    _check_gateway_terminates_tls(gateway_raw)
+    supplied: dict[str, Any] = {"gateway_namespace": info.gateway_namespace}
+    if info.api == "gateway-api":
+        # The Gateway is its own workload: istiod deploys it, with the cluster's Service.
+        supplied.update(
+            api="gateway-api", service=cluster.gateway_service(), trust_domain=info.trust_domain
+        )
+    else:
+        supplied["selector"] = info.gateway_selector
+    local_ingress = cluster.local_ingress()
+    if local_ingress is not None:
+        supplied["local_ingress"] = local_ingress
+    gateway = _plan(
+        "gateway",
+        lambda args: validate_gateway_args(args, GATEWAY_NAME),
+        {**gateway_raw, **supplied},
+        {"issuer": _issuer_stand_in(), "depends_on": []},
+    )
+    gateway_name = gateway.args.get("gateway_name", GATEWAY_NAME)
+    gateway_ref = f"{info.gateway_namespace}/{gateway_name}"
+    hosts = gateway_hosts(gateway.args)
+    gateway_principal = (
+        gateway_api_workload(gateway_name, info.gateway_namespace, info.trust_domain).principal
+        if info.api == "gateway-api"
+        else info.gateway_principal
+    )
+
+    app_raw = raw["app"]
+    app_raw.setdefault("namespace", DEFAULT_APP_NAMESPACE)
+    namespace = app_raw["namespace"]
+    app = _plan(
+        "app",
+        lambda args: validate_namespace_args("app", args),
+        {
+            **app_raw,
+            "mode": info.mode,
+            "revision": info.revision,
+            "system_namespace": info.system_namespace,
+        },
+        {"depends_on": []},
+    )
+    _check_app_namespace(namespace, install_namespaces(istio.args, info))
+
+    canary = _plan(
+        "canary",
+        lambda args: validate_canary_args(ROUTE_NAME, args),
+        {
+            **canary_args(_args(raw["canary"]), namespace, info.api),
+            "gateways": [{"ref": gateway_ref, "hosts": hosts}],
+            "external_hosts": hosts,
+        },
+        {"depends_on": []},
+        ROUTE_SOURCES,
+    )
+
+    waypoint: Planned[WaypointArgs] | None = None
+    if "waypoint" in app_raw:
+        waypoint = _plan(
+            "app",
+            validate_waypoint_args,
+            {
+                "namespace": namespace,
+                "name": app_raw["waypoint"],
+                "revision": info.revision,
+                "trust_domain": info.trust_domain,
+            },
+            {"depends_on": []},
+            WAYPOINT_SOURCES,
+        )
+
+    mtls = _plan(
+        "mtls",
+        validate_mtls_args,
+        {
+            **raw["mtls"],
+            "system_namespace": info.system_namespace,
+            "data_plane_mode": info.mode,
+            "namespaces": [namespace],
+            "gateway_principal": gateway_principal,
+            # Admitted to the workloads the route reaches, not to the whole namespace.
+            "gateway_targets": gateway_targets(
+                canary.args,
+                canary.args.get("name", ROUTE_NAME),
+                [gateway_ref],
+            ),
+            "waypoints": app_waypoints(app_raw, info.trust_domain),
+        },
+        {"depends_on": [], "namespace_dependencies": {namespace: []}},
+    )
+    return StackConfig(
+        cluster=cluster,
+        pki=pki,
+        istio=istio,
+        info=info,
+        app=app,
+        gateway=gateway,
+        canary=canary,
+        waypoint=waypoint,
+        mtls=mtls,
+    )
+
+
+def gateway_hosts(args: Mapping[str, Any]) -> list[str]:
+    """Every host the gateway serves, in the order given (``HttpsGateway.host_names``)."""
+    if "certificates" in args:
+        return [h for cert in args["certificates"] for h in cert.get("hosts", [])]
+    return list(args.get("hosts", []))
 
 
 def _istio_args(raw: Mapping[str, Any], service: GatewayServiceArgs) -> Any:
@@ -492,6 +771,7 @@ __all__ = [
     "SECTIONS",
     "ClusterConfig",
     "DemoCanaryArgs",
+    "Planned",
     "StackConfig",
     "load",
 ]

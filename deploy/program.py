@@ -16,13 +16,11 @@ from mesh_https import (
     ExistingCluster,
     GkeCluster,
     HttpsGateway,
-    HttpsGatewayArgs,
     IstioInstall,
     KindCluster,
     MeshNamespace,
     StrictMtls,
     Waypoint,
-    WaypointRefArgs,
     analysis,
 )
 
@@ -42,90 +40,51 @@ def make_cluster(cluster: stack_config.ClusterConfig) -> Cluster:
 
 
 def main() -> None:
-    """Compose the stack; every Kubernetes resource uses the cluster's explicit provider."""
+    """Compose the stack; every Kubernetes resource uses the cluster's explicit provider.
+
+    The whole config is read and every component's args are built and checked first
+    (``stack_config.load``); only then is anything registered, and each component gets
+    exactly the args that were checked, plus the resources registered before it.
+    """
     config = stack_config.load()
     guard = analysis.enforce()
     cluster = make_cluster(config.cluster)
     on_cluster = pulumi.ResourceOptions(provider=cluster.provider)
 
-    pki = CertificateAuthority("pki", config.pki)
-    istio_args = dict(config.istio)
-    if config.pki.get("mesh_ca", False):
-        istio_args["plugged_ca"] = pki.plugged_ca
-    istio = IstioInstall("istio", istio_args, opts=on_cluster)  # type: ignore[arg-type]
+    pki = CertificateAuthority("pki", config.pki.complete())
+    istio_later = {"plugged_ca": pki.plugged_ca} if "plugged_ca" in config.istio.later else {}
+    istio = IstioInstall("istio", config.istio.complete(**istio_later), opts=on_cluster)
 
     app_namespace = MeshNamespace(
-        "app",
-        {
-            **config.app,
-            "mode": istio.info.mode,
-            "revision": istio.info.revision,
-            "system_namespace": istio.info.system_namespace,
-            "depends_on": istio.ready,
-        },
-        opts=on_cluster,
+        "app", config.app.complete(depends_on=istio.ready), opts=on_cluster
     )
     app = demo_app.deploy(
-        app_namespace.namespace, cluster.provider, istio.info.control_plane_revision
+        app_namespace.namespace, cluster.provider, config.info.control_plane_revision
     )
-
-    gateway_args: HttpsGatewayArgs = {
-        **config.gateway,
-        "gateway_namespace": istio.info.gateway_namespace,
-        "issuer": pki.issuer(),
-        "depends_on": istio.ready,
-    }
-    if istio.info.api == "gateway-api":
-        # A Gateway API Gateway is its own workload; istiod deploys it with this Service.
-        gateway_args["api"] = "gateway-api"
-        gateway_args["service"] = cluster.gateway_service()
-        gateway_args["trust_domain"] = istio.info.trust_domain
-    else:
-        gateway_args["selector"] = istio.gateway_selector
-    if cluster.local_ingress:
-        gateway_args["local_ingress"] = cluster.local_ingress
-    gateway = HttpsGateway("edge", gateway_args, opts=on_cluster)
-    route = CanaryRoute(
-        "app",
-        {
-            **config.canary,
-            "gateways": [gateway.route_target()],
-            "external_hosts": gateway.host_names,
-            "depends_on": [*istio.ready, app_namespace.resource, app.service],
-        },
+    gateway = HttpsGateway(
+        stack_config.GATEWAY_NAME,
+        config.gateway.complete(issuer=pki.issuer(), depends_on=istio.ready),
         opts=on_cluster,
     )
-    waypoints: list[WaypointRefArgs] = []
-    if "waypoint" in config.app:
+    route = CanaryRoute(
+        stack_config.ROUTE_NAME,
+        config.canary.complete(depends_on=[*istio.ready, app_namespace.resource, app.service]),
+        opts=on_cluster,
+    )
+    if config.waypoint is not None:
         # In ambient mode, routes and L7 rules for in-mesh callers run on the waypoint.
-        waypoint = Waypoint(
+        Waypoint(
             "app-waypoint",
-            {
-                "namespace": config.app["namespace"],
-                "name": config.app["waypoint"],
-                "revision": istio.info.revision,
-                "trust_domain": istio.info.trust_domain,
-                "depends_on": [*istio.ready, app_namespace.resource],
-            },
+            config.waypoint.complete(depends_on=[*istio.ready, app_namespace.resource]),
             opts=on_cluster,
         )
-        waypoints.append(waypoint.info.as_args())
+    namespace = config.app.args["namespace"]
     mtls = StrictMtls(
         "mtls",
-        {
-            **config.mtls,
-            "system_namespace": istio.info.system_namespace,
-            "data_plane_mode": istio.info.mode,
-            "namespaces": [config.canary["namespace"]],
-            "gateway_principal": (
-                gateway.workload.principal if gateway.workload else istio.info.gateway_principal
-            ),
-            # Admitted to the workloads the route reaches, not to the whole namespace.
-            "gateway_targets": route.gateway_targets,
-            "waypoints": waypoints,
-            "depends_on": istio.ready,
-            "namespace_dependencies": {config.canary["namespace"]: [app_namespace.resource]},
-        },
+        config.mtls.complete(
+            depends_on=istio.ready,
+            namespace_dependencies={namespace: [app_namespace.resource]},
+        ),
         opts=on_cluster,
     )
 

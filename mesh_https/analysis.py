@@ -1296,10 +1296,12 @@ class _Collector:
         self.objects: list[pulumi.Input[Any]] = []
         self.releases: list[pulumi.Input[Any]] = []
         self.certificates: list[pulumi.Input[Any]] = []
+        self.resources: list[pulumi.Resource] = []
 
     def __call__(
         self, args: pulumi.ResourceTransformationArgs
     ) -> pulumi.ResourceTransformationResult | None:
+        self.resources.append(args.resource)
         props = args.props
         if args.type_ in CERTIFICATE_TYPES:
             self.certificates.append(
@@ -1334,7 +1336,9 @@ class _Collector:
 class Enforcer:
     """Collects every Kubernetes object and Helm release a program registers from now on.
 
-    Made by :func:`enforce`; call :meth:`check` once, after the last resource.
+    Made by :func:`enforce`; call :meth:`check` once, after the last resource. Findings are
+    reported for a program whose every registration succeeded; when one failed, that error
+    is the program's outcome, and the analysis of the partial graph says nothing.
     """
 
     def __init__(self, root_namespace: str | None = None) -> None:
@@ -1351,7 +1355,11 @@ class Enforcer:
         """
 
         def verdict(resolved: list[Any]) -> list[str]:
-            objects, releases, certificates = resolved
+            objects, releases, certificates, completed = resolved
+            if not completed:
+                # A registration failed: the graph is partial, and findings about what is
+                # missing from it would only bury the program's own error.
+                return []
             records = [
                 CertificateRecord.from_inputs(c["type"], c["name"], c["inputs"])
                 for c in certificates
@@ -1367,7 +1375,15 @@ class Enforcer:
             pulumi.Output.from_input(self._collector.objects),
             pulumi.Output.from_input(self._collector.releases),
             pulumi.Output.from_input(self._collector.certificates),
+            asyncio.ensure_future(self._registered()),
         ).apply(verdict)
+
+    async def _registered(self) -> bool:
+        """Whether every resource collected was registered: each URN resolves, or fails with
+        the registration. Plain futures, not an Output per resource."""
+        urns = [r.urn.future() for r in self._collector.resources]
+        results = await asyncio.gather(*urns, return_exceptions=True)
+        return not any(isinstance(result, BaseException) for result in results)
 
 
 def enforce(root_namespace: str | None = None) -> Enforcer:

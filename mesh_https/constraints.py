@@ -99,7 +99,7 @@ def hostname_problem(value: str) -> str | None:
 def helm_release_name_problem(value: str) -> str | None:
     """Helm's release names: a DNS label of at most 53 characters."""
     if len(value) > 53:
-        return "it is longer than 53 characters, Helm's limit for release names"
+        return "it is longer than 53 characters, Helm's limit for release names: give 53 or fewer"
     return dns_label_problem(value)
 
 
@@ -142,7 +142,9 @@ def duration_problem(value: str) -> str | None:
     if seconds < 0.001:
         return "it must be at least 1ms (Istio's minimum)"
     if round(seconds * 1000, 6) != int(round(seconds * 1000, 6)):
-        return "Istio takes durations to the millisecond only"
+        return (
+            "Istio takes durations to the millisecond only: give whole milliseconds, like '1500ms'"
+        )
     return None
 
 
@@ -151,7 +153,7 @@ def regex_problem(value: str) -> str | None:
     if not value:
         return "it must be a non-empty regular expression"
     if len(value) > 1024:
-        return "it is longer than 1024 characters, Istio's limit"
+        return "it is longer than 1024 characters, Istio's limit: give a shorter expression"
     options = re2.Options()
     options.log_errors = False
     try:
@@ -307,7 +309,8 @@ def int_range(low: int, high: int | None = None) -> Rule:
 
 
 def _nonempty(value: Any) -> str | None:
-    return "it is empty" if not value or (isinstance(value, str) and not value.strip()) else None
+    empty = not value or (isinstance(value, str) and not value.strip())
+    return "it is empty; give a non-empty string" if empty else None
 
 
 def _ip_address(value: str) -> str | None:

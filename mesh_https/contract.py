@@ -112,6 +112,16 @@ def suggest(word: str, options: Sequence[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
+def unknown_key_problem(typed: str, valid: Sequence[str]) -> str:
+    """The problem of a key that is not one of ``valid``: the closest suggested (first the
+    camelCase key a snake_case spelling stands for), and every valid key listed."""
+    spelt = camel(typed)
+    suggestion = f"did you mean {spelt!r}? " if spelt != typed and spelt in valid else ""
+    suggestion = suggestion or suggest(typed, valid)
+    listed = ", ".join(valid) if valid else "none"
+    return f"is not a known key; {suggestion}valid keys: {listed}"
+
+
 def required_keys(typed_dict: type) -> set[str]:
     """Required keys. Under postponed annotations a ``Required[...]`` is only seen here."""
     keys = set(typed_dict.__required_keys__)  # type: ignore[attr-defined]
@@ -170,7 +180,7 @@ def declared_type(args_type: Any, path: Path) -> Any:
     for part in path:
         tp = _unwrap(tp)[0]
         tp = _is_input(tp) or tp
-        tp = _unwrap(tp)[0]
+        tp = _optional_member(_unwrap(tp)[0])
         if typing.is_typeddict(tp):
             tp = _hints(tp).get(str(part))
         elif get_origin(tp) in (Sequence, list, tuple) or get_origin(tp) is typing.Sequence:
@@ -181,6 +191,15 @@ def declared_type(args_type: Any, path: Path) -> Any:
             return None
         if tp is None:
             return None
+    return tp
+
+
+def _optional_member(tp: Any) -> Any:
+    """``X`` for ``X | None``; anything else as it is."""
+    if get_origin(tp) in (Union, types.UnionType):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])[0]
     return tp
 
 
@@ -248,12 +267,17 @@ def _as_list(value: Any) -> Any:
 _LIST = pydantic.BeforeValidator(_as_list)
 
 
+_EXPRESSION = re.compile(r"[A-Za-z_]\w*(\.\w+)+(\(\))?")
+
+
 def _structural_problem(alternative: str | None) -> str:
-    hint = (
-        f"pass the plain value instead, e.g. `{alternative}`"
-        if alternative
-        else "pass a plain value; components expose their facts as plain values in `.info`"
-    )
+    if alternative and _EXPRESSION.fullmatch(alternative):
+        hint = f"pass the plain value instead, e.g. `{alternative}`"
+    elif alternative:
+        # A description of the value ("the namespace's name, as a string"), not code.
+        hint = f"pass {alternative}, not an Output"
+    else:
+        hint = "pass a plain value; components expose their facts as plain values in `.info`"
     return (
         "is an Output, but this input decides which resources exist or what they are called, "
         f"so it must be known before anything is registered; {hint}"
@@ -346,7 +370,7 @@ def _problem(error: Mapping[str, Any], tp: Any) -> str:
             f"(a list: {_as_list_hint(value, tp)!r})"
         )
     if kind == "missing":
-        return f"is missing; it is required: {describe(tp)}"
+        return f"is missing; it is required: {describe(tp) if tp is not None else 'give it'}"
     kind_name = type(value).__name__
     article = "an" if kind_name[:1] in "aeiou" else "a"
     return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
@@ -406,12 +430,7 @@ def _as_error(
         valid = list(_hints(parent)) if typing.is_typeddict(parent) else []
         names = [field_name((*loc[:-1], k)).rsplit(".", 1)[-1] for k in valid]
         typed = field_name(loc).rsplit(".", 1)[-1]
-        suggestion = suggest(typed, names)
-        return ValidationError(
-            component,
-            field_name(loc),
-            f"is not a known key; {suggestion}valid keys: {', '.join(names)}",
-        )
+        return ValidationError(component, field_name(loc), unknown_key_problem(typed, names))
     declared = declared_type(args_type, loc)
     problem = _problem(error, declared)
     hints = [m.text for m in _unwrap(declared)[1] if isinstance(m, Hint)]
@@ -563,6 +582,62 @@ def from_config(args_type: Any, value: Any) -> Any:
     if (origin in (Mapping, dict) or origin is typing.Mapping) and isinstance(value, dict):
         return {key: from_config(get_args(tp)[1], item) for key, item in value.items()}
     return value
+
+
+@cache
+def config_able(tp: Any) -> bool:
+    """Whether stack config (YAML or JSON) can give a value of ``tp``: not when it holds a
+    resource or another Python object anywhere (``depends_on``, say)."""
+    tp = _config_type(tp)
+    origin = get_origin(tp)
+    if tp is Any or tp in (str, int, float, bool, type(None)) or origin is Literal:
+        return True
+    if typing.is_typeddict(tp):
+        return all(config_able(t) for t in _hints(tp).values())
+    if origin in (Sequence, list, tuple, Mapping, dict, Union, types.UnionType) or origin in (
+        typing.Sequence,
+        typing.Mapping,
+    ):
+        return all(config_able(a) for a in get_args(tp) if a is not Ellipsis)
+    return False
+
+
+def check_config_keys(
+    component: str,
+    args_type: Any,
+    value: Any,
+    prefix: str,
+    *,
+    hidden: frozenset[str] = frozenset(),
+) -> None:
+    """Refuse any key of stack-config data (camelCase, as typed) that ``args_type`` does not
+    declare, at any depth, naming it as typed (``mesh-https:gateway.min_tls_version``) with
+    the key meant suggested. ``hidden`` fields of the top level are not config keys.
+
+    It runs before the values are checked, so a misspelt required key is reported as the
+    unknown key it is, not as a missing one.
+    """
+    _check_keys(component, args_type, value, prefix, hidden)
+
+
+def _check_keys(
+    component: str, tp: Any, value: Any, where: str, hidden: frozenset[str] = frozenset()
+) -> None:
+    tp = _optional_member(_config_type(tp))
+    origin = get_origin(tp)
+    if typing.is_typeddict(tp) and isinstance(value, dict):
+        fields = {camel(f): t for f, t in _hints(tp).items() if f not in hidden}
+        for key, item in value.items():
+            if key not in fields:
+                problem = unknown_key_problem(str(key), list(fields))
+                raise ValidationError(component, f"{where}.{key}", problem)
+            _check_keys(component, fields[key], item, f"{where}.{key}")
+    elif (origin in (Sequence, list) or origin is typing.Sequence) and isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_keys(component, get_args(tp)[0], item, f"{where}[{i}]")
+    elif (origin in (Mapping, dict) or origin is typing.Mapping) and isinstance(value, dict):
+        for key, item in value.items():
+            _check_keys(component, get_args(tp)[1], item, f"{where}.{key}")
 
 
 def config_field_name(args_type: Any, prefix: str) -> Callable[[Path], str]:

@@ -81,12 +81,13 @@ def table(args_type: type, name: Callable[[str], str] = lambda field: f"`{field}
     return "\n".join(rows) + "\n"
 
 
-def config_table(args_type: type, supplied: frozenset[str]) -> str:
-    """A Markdown table of a stack-config section: camelCase keys, types and meaning."""
+def config_table(args_type: type, hidden: frozenset[str]) -> str:
+    """A Markdown table of a stack-config section: camelCase keys, types and meaning; the
+    ``hidden`` fields (filled in by the program, or not expressible in YAML) are left out."""
     docs = field_docs(args_type)
     rows = ["| key | type | meaning |", "|---|---|---|"]
     for field, tp in contract.field_types(args_type).items():
-        if field in supplied:
+        if field in hidden:
             continue
         rows.append(
             f"| `{contract.camel(field)}` | {_type_name(tp, contract.camel)} | "

@@ -166,6 +166,11 @@ def run_program(project: Project, stack: str) -> SynthResult:
         except Exception as exc:
             error = error or exc
         recording = session.recording
+    if error is not None:
+        # A program that failed registered only part of its graph: findings about what is
+        # missing (no STRICT policy, say, because StrictMtls never ran) are noise beside the
+        # one error that matters.
+        return SynthResult(recording, [], error)
     findings = analyze(
         recording.manifests(), recording.helm_releases(), certificates=recording.certificates()
     )

@@ -722,3 +722,18 @@ def test_the_project_program_enforces_analysis() -> None:
 
     _, exports = run_stack("dev")
     assert exports["analysis"] == []
+
+
+def test_enforce_says_nothing_about_a_program_whose_registration_failed(
+    mesh_session: MockSession,
+) -> None:
+    def refuse(value: str) -> str:
+        raise ValueError(f"the program's own error: {value}")
+
+    result = _program(broken=True)  # an error finding, were the program to complete
+    k8s.core.v1.ConfigMap("failed", data={"key": pulumi.Output.from_input("bad").apply(refuse)})
+    with pytest.raises(ValueError) as err:
+        mesh_session.settle()
+    assert not isinstance(err.value, AnalysisError), "the partial graph is not analysed"
+    assert "the program's own error: bad" in str(err.value)
+    assert mesh_session.loop.run_until_complete(result.future()) == []

@@ -397,6 +397,14 @@ CASES: list[Case] = [
     # ------------------------------------------------- an Output where a plain value is needed
     C("output", "CanaryRoute", {"namespace": Out("shop")}, "namespace", "is an Output"),
     C("output", "CanaryRoute", {"host": Out("reviews")}, "host", "is an Output"),
+    C(
+        "output",
+        "CanaryRoute",
+        {"namespace": Out("shop")},
+        "namespace",
+        "pass the namespace's name, as a string, not an Output",
+    ),
+    C("output", "MeshNamespace", {"mode": Out("ambient")}, "mode", "e.g. `istio.info.mode`"),
     C("output", "StrictMtls", {"namespaces": [Out("shop")]}, "namespaces[0]", "is an Output"),
     C(
         "output",
@@ -1811,6 +1819,107 @@ CONFIG_CASES: list[tuple[dict[str, Any], str, str]] = [
         {"mesh-https:app": {"labels": {"istio-injection": "disabled"}}},
         "mesh-https:app.labels.istio-injection",
         "set by the component",
+    ),
+    # Keys are read as typed: a snake_case spelling is not the camelCase key.
+    (
+        {"mesh-https:gateway": {"min_tls_version": "TLSV1_3"}},
+        "mesh-https:gateway.min_tls_version",
+        "not a known key; did you mean 'minTlsVersion'",
+    ),
+    (
+        {"mesh-https:cluster": {"type": "kind", "host_ports": {"http": 80, "https": 443}}},
+        "mesh-https:cluster.host_ports",
+        "did you mean 'hostPorts'",
+    ),
+    (
+        {"mesh-https:canary": {"retries": {"attempts": 2, "per_try_timeout": "1s"}}},
+        "mesh-https:canary.retries.per_try_timeout",
+        "did you mean 'perTryTimeout'",
+    ),
+    # A misspelt required key is an unknown key, not a missing one.
+    (
+        {"mesh-https:mtls": {"allow": [{"nam": "probes", "namespaces": ["monitoring"]}]}},
+        "mesh-https:mtls.allow[0].nam",
+        "not a known key; did you mean 'name'",
+    ),
+    (
+        {"mesh-https:canary": {"headerRoute": {"heder": "x-a", "value": "1", "subset": "v2"}}},
+        "mesh-https:canary.headerRoute.heder",
+        "did you mean 'header'",
+    ),
+    # Refusals say what is valid.
+    (
+        {"mesh-https:canary": {"headerRoute": {"header": "x-a", "subset": "v2"}}},
+        "mesh-https:canary.headerRoute.value",
+        "is missing; it is required: a string",
+    ),
+    ({"mesh-https:pki": {"commonName": ""}}, "mesh-https:pki.commonName", "give a non-empty"),
+    # Not config keys: resources, and facts the program takes from another section.
+    (
+        {"mesh-https:cluster": {"type": "eks", "dependsOn": []}},
+        "mesh-https:cluster.dependsOn",
+        "not a known key",
+    ),
+    (
+        {"mesh-https:pki": {"trustDomain": "example.org"}},
+        "mesh-https:pki.trustDomain",
+        "filled in by the program from the other components (`mesh-https:istio.trustDomain`)",
+    ),
+    # Refused by a later component, once: now before anything registers, by the key typed.
+    (
+        {"mesh-https:gateway": {"mode": "PASSTHROUGH"}},
+        "mesh-https:gateway.mode",
+        "give SIMPLE, MUTUAL or OPTIONAL_MUTUAL",
+    ),
+    (
+        {
+            "mesh-https:gateway": {
+                "certificates": [{"hosts": ["a.example.com"], "mode": "PASSTHROUGH"}]
+            }
+        },
+        "mesh-https:gateway.certificates[0].mode",
+        "the demo app serves plain HTTP",
+    ),
+    (
+        {"mesh-https:app": {"namespace": "istio-ingress"}},
+        "mesh-https:app.namespace",
+        "the namespace `mesh-https:istio.gatewayNamespace` gives the Istio install",
+    ),
+    (
+        {"mesh-https:istio": {"gatewayNamespace": "demo"}},
+        "mesh-https:app.namespace",
+        "give the app a namespace of its own",
+    ),
+    (
+        {
+            "mesh-https:istio": {
+                "gateways": [{"name": "istio-ingress"}, {"name": "internal", "namespace": "demo"}]
+            }
+        },
+        "mesh-https:app.namespace",
+        "`mesh-https:istio.gateways[1].namespace`",
+    ),
+    (
+        {"mesh-https:istio": {"mode": "ambient", "ambientNamespace": "demo"}},
+        "mesh-https:app.namespace",
+        "`mesh-https:istio.ambientNamespace`",
+    ),
+    (
+        {
+            "mesh-https:mtls": {
+                "gatewayPrincipals": ["cluster.local/ns/istio-ingress/sa/istio-ingress"]
+            }
+        },
+        "mesh-https:mtls.gatewayPrincipals[0]",
+        "gateway principals must be unique",
+    ),
+    (
+        {
+            "mesh-https:istio": {"gatewayValues": {"serviceAccount": {"name": "edge"}}},
+            "mesh-https:mtls": {"gatewayPrincipals": ["cluster.local/ns/istio-ingress/sa/edge"]},
+        },
+        "mesh-https:mtls.gatewayPrincipals[0]",
+        "repeats 'cluster.local/ns/istio-ingress/sa/edge'",
     ),
 ]
 

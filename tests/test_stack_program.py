@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, local_overrides, run_stack
+from conftest import ROOT, local_overrides, run_stack, stack_config
+from stack_configs import configs
 
 from mesh_https import ValidationError
+from mesh_https.testing import MockSession
 
 STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 
@@ -180,3 +182,149 @@ def test_istio_objects_wait_for_istiod_with_few_edges() -> None:
             assert rec.depends_on(obj, istiod), f"{obj} must come after istiod"
             # istiod and its own namespace or sibling, not every child of the install.
             assert len(set(obj.dependencies)) <= 4, (obj, obj.dependencies)
+
+
+# ------------------------------------------------ the whole config, checked before anything
+
+
+def _run_config(stack: str, config: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The program on ``config``: what ``load`` planned, the components made, the exports."""
+    import deploy.config
+    from deploy import program
+
+    made: dict[str, Any] = {}
+    planned: list[deploy.config.StackConfig] = []
+
+    def spy(cls: Any) -> Any:
+        class Spy(cls):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                made[cls.__name__] = self
+
+        return Spy
+
+    def load() -> deploy.config.StackConfig:
+        planned.append(real_load())
+        return planned[0]
+
+    real_load = deploy.config.load
+    names = ["IstioInstall", "HttpsGateway", "CanaryRoute", "Waypoint", "StrictMtls"]
+    originals = {name: getattr(program, name) for name in names}
+    originals_cluster = program.make_cluster
+    try:
+        for name in names:
+            setattr(program, name, spy(originals[name]))
+        program.make_cluster = lambda c: made.setdefault("cluster", originals_cluster(c))  # type: ignore[assignment]
+        deploy.config.load = load  # type: ignore[assignment]
+        with MockSession(project="mesh-https", stack=stack, config=config) as session:
+            program.main()
+            session.settle()
+            exports = session.exports()
+    finally:
+        for name, original in originals.items():
+            setattr(program, name, original)
+        program.make_cluster = originals_cluster  # type: ignore[assignment]
+        deploy.config.load = real_load  # type: ignore[assignment]
+    return planned[0], made, exports
+
+
+def _all_configs(tmp_path: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    found = {
+        f"stacks/{stack}": (stack, {**stack_config(stack), **local_overrides(stack, tmp_path)})
+        for stack in STACKS
+    }
+    found.update({f"tests/{name}": entry for name, entry in configs().items()})
+    return found
+
+
+def _config_names() -> list[str]:
+    return [*(f"stacks/{s}" for s in STACKS), *(f"tests/{n}" for n in configs())]
+
+
+@pytest.mark.parametrize("name", _config_names())
+def test_each_stack_config_synthesises_cleanly_with_the_facts_it_was_checked_with(
+    name: str, tmp_path: Path
+) -> None:
+    stack, config = _all_configs(tmp_path)[name]
+    planned, made, exports = _run_config(stack, config)
+    assert not [f for f in exports["analysis"] if f.startswith(("ERROR", "WARNING"))]
+    # What the check saw is what each component got and says of itself.
+    istio, gateway, route = made["IstioInstall"], made["HttpsGateway"], made["CanaryRoute"]
+    assert planned.info == istio.info
+    assert planned.canary.args["gateways"] == [gateway.route_target()]
+    assert planned.canary.args["external_hosts"] == gateway.host_names
+    principal = gateway.workload.principal if gateway.workload else istio.info.gateway_principal
+    assert planned.mtls.args["gateway_principal"] == principal
+    assert planned.mtls.args["gateway_targets"] == route.gateway_targets
+    waypoint = made.get("Waypoint")
+    assert planned.mtls.args["waypoints"] == ([waypoint.info.as_args()] if waypoint else [])
+    assert planned.gateway.args.get("local_ingress") == made["cluster"].local_ingress
+    assert planned.pki.args["trust_domain"] == istio.info.trust_domain
+
+
+def test_every_documented_key_is_used_by_a_stack_config_that_synthesises(
+    tmp_path: Path,
+) -> None:
+    from deploy.config import SECTIONS, documented_keys, reference_blocks
+
+    used: set[tuple[str, str]] = set()
+    for _, config in _all_configs(tmp_path).values():
+        for key, value in config.items():
+            section = key.removeprefix("mesh-https:")
+            if section in SECTIONS and isinstance(value, dict):
+                used |= {(section, k) for k in value}
+    documented = documented_keys()
+    unused = [(s, k) for s, keys in documented.items() for k in keys if (s, k) not in used]
+    assert not unused, f"add a stack config under tests/stack_configs.py that uses {unused}"
+    # The README's tables list exactly these keys: one declaration for both.
+    for section, keys in documented.items():
+        rows = reference_blocks()[f"config:{section}"].splitlines()[2:]
+        assert [row.split("`")[1] for row in rows] == keys
+
+
+def test_keys_yaml_cannot_give_or_the_program_fills_are_not_documented() -> None:
+    from deploy.config import documented_keys
+
+    keys = {k for section in documented_keys().values() for k in section}
+    assert not keys & {"dependsOn", "namespaceDependencies", "gatewayPrincipal", "issuer"}
+    readme = (ROOT / "README.md").read_text()
+    assert "| `dependsOn` |" not in readme.split("### Stack configuration")[1].split("## ")[0]
+
+
+def test_certificates_replace_the_default_hosts() -> None:
+    rec, exports = run_stack(
+        "dev",
+        **{
+            "mesh-https:gateway": {
+                "certificates": [{"hosts": ["shop.example.com"], "existingSecret": "shop-tls"}]
+            }
+        },
+    )
+    assert exports["hosts"] == ["shop.example.com"]
+    assert rec.one(kind="VirtualService").spec["hosts"][0] == "shop.example.com"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"mesh-https:gateway": {"mode": "PASSTHROUGH"}},
+        {"mesh-https:app": {"namespace": "istio-ingress"}},
+        {
+            "mesh-https:mtls": {
+                "gatewayPrincipals": ["cluster.local/ns/istio-ingress/sa/istio-ingress"]
+            }
+        },
+    ],
+    ids=["passthrough", "gateway-namespace", "gateway-principal-twice"],
+)
+def test_refusals_once_found_by_a_later_component_come_before_the_first_registration(
+    overrides: dict[str, Any],
+) -> None:
+    from deploy.program import main
+
+    config = {**stack_config("dev"), **overrides}
+    with MockSession(project="mesh-https", stack="dev", config=config) as session:
+        with pytest.raises(ValidationError) as err:
+            main()
+        assert len(session.settle()) == 0
+    assert err.value.field.startswith("mesh-https:")

@@ -141,6 +141,24 @@ def test_a_failing_program_exits_2(tmp_path: Path) -> None:
     assert "IstioInstall: `mode`" in json.loads((out / "summary.json").read_text())["program_error"]
 
 
+def test_a_program_that_fails_part_way_reports_its_error_and_no_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The VirtualService binds a missing gateway (an error finding) and no STRICT policy is
+    # made (a warning), but the program fails before completing: its error is the report.
+    program = (
+        PLAIN_PROGRAM + "\nimport mesh_https\nmesh_https.IstioInstall('istio', {'mode': 'x'})\n"
+    )
+    project = make_project(tmp_path, program, {"gateway": "nowhere/edge"})
+    out, result = run_synth(tmp_path, stack="test", directory=project)
+    assert result.exit_code == 2 and result.findings == []
+    assert json.loads((out / "summary.json").read_text())["findings"] == []
+    code = cli.main(["synth", "-s", "test", "-o", str(tmp_path / "cli"), "-C", str(project)])
+    printed = capsys.readouterr()
+    assert code == 2 and "IstioInstall: `mode`" in printed.err
+    assert "IST0101" not in printed.out + printed.err and "MESH015" not in printed.out
+
+
 def test_our_own_analysis_guard_counts_as_findings_not_a_crash(tmp_path: Path) -> None:
     program = (
         "from mesh_https import analysis\nguard = analysis.enforce()\n"
