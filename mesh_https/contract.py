@@ -482,6 +482,20 @@ def once_known(value: pulumi.Input[T], check: Callable[[T, bool], None]) -> pulu
     return pulumi.Output.all(source, secret).apply(run)
 
 
+def passed(checked: pulumi.Output[Any]) -> pulumi.Output[bool]:
+    """``True`` once ``checked`` (an Output of :func:`once_known`) has passed its check, and
+    failing with its error otherwise; with no dependencies, and never secret. It holds back a
+    resource that must wait for a check without using the checked value, and gives that
+    resource no dependency on whatever the value came from. While the value is unknown
+    there is nothing to wait for."""
+
+    async def wait() -> bool:
+        await checked.future()  # raises the check's error; None while unknown
+        return True
+
+    return pulumi.Output.from_input(typing.cast(pulumi.Input[bool], wait()))
+
+
 def _defer(
     component: str, args_type: Any, value: Any, path: Path, field_name: Callable[[Path], str]
 ) -> Any:

@@ -358,11 +358,11 @@ def _checked_together(
         check(pems)  # type: ignore[arg-type]
         return pems
     together = pulumi.Output.all(*(pems[k] for k in keys))  # type: ignore[literal-required]
-    passed: pulumi.Output[list[Any]] = contract.once_known(
+    checked: pulumi.Output[list[Any]] = contract.once_known(
         together, lambda known, _secret: check(dict(zip(keys, known, strict=True)))
     )
-    # The check's result carries no value, so it need not be secret; each PEM keeps its own.
-    gate = pulumi.Output.unsecret(passed.apply(lambda _: True))
+    # Each PEM waits for the check, and keeps its own dependencies and secrecy.
+    gate = contract.passed(checked)
     gated: dict[str, Any] = {
         k: pulumi.Output.all(gate, pems[k]).apply(lambda both: both[1])  # type: ignore[literal-required]
         for k in keys

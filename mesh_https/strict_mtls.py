@@ -483,10 +483,9 @@ class StrictMtls(pulumi.ComponentResource):
             # Output principal is checked once known (validate_args): until then, no
             # allow-nothing policy, which in the gateway's own namespace would shut it.
             nothing: Any = {}
-            if isinstance(args.get("gateway_principal"), pulumi.Output):
-                nothing = pulumi.Output.unsecret(
-                    pulumi.Output.from_input(args["gateway_principal"]).apply(lambda _: {})
-                )
+            principal = args.get("gateway_principal")
+            if isinstance(principal, pulumi.Output):
+                nothing = contract.passed(principal).apply(lambda _: {})
             for ns in namespaces:
                 add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, nothing)
                 admitted[ns] = []
