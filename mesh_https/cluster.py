@@ -31,7 +31,7 @@ from mesh_https.constraints import (
     PositiveInt,
     dns_label_problem,
 )
-from mesh_https.contract import Rule
+from mesh_https.contract import Rule, Sensitive
 
 KIND_COMPONENT = "KindCluster"
 EXISTING_COMPONENT = "ExistingCluster"
@@ -438,7 +438,9 @@ def kubeconfig_problem(text: str) -> str | None:
     return None
 
 
-Kubeconfig = Annotated[str, Rule(kubeconfig_problem, "a kubeconfig (YAML with contexts)")]
+Kubeconfig = Annotated[
+    str, Rule(kubeconfig_problem, "a kubeconfig (YAML with contexts)"), Sensitive()
+]
 
 
 def _contexts(text: str) -> list[str]:
@@ -446,6 +448,34 @@ def _contexts(text: str) -> list[str]:
     if not isinstance(raw, list):
         return []
     return sorted(str(entry.get("name")) for entry in raw if isinstance(entry, dict))
+
+
+def context_problem(text: str, context: str | None) -> tuple[str, str] | None:
+    """Which context of a kubeconfig (already a valid one) is used, and why it cannot be, as
+    ``(field, problem)``: ``context`` must be one of its contexts; without it, its
+    ``current-context`` must be set and be one of them (as ``kubectl`` requires)."""
+    names = _contexts(text)
+    if context is not None:
+        if context not in names:
+            return "context", f"is {context!r}; the kubeconfig has {names}"
+        return None
+    current = yaml.safe_load(text).get("current-context")
+    if not current:
+        return "context", (
+            f"is missing, and the kubeconfig sets no current-context; give one of {names}"
+        )
+    if current not in names:
+        return "kubeconfig", (
+            f"sets current-context {str(current)!r}, which is none of its contexts {names}; "
+            "give `context`, or fix the kubeconfig"
+        )
+    return None
+
+
+def _check_context(text: str, context: str | None, field: str = "kubeconfig") -> None:
+    found = context_problem(text, context)
+    if found:
+        v.fail(EXISTING_COMPONENT, field if found[0] == "kubeconfig" else found[0], found[1])
 
 
 def validate_existing_args(args: ExistingClusterArgs | None) -> ExistingClusterArgs:
@@ -472,15 +502,20 @@ def validate_existing_args(args: ExistingClusterArgs | None) -> ExistingClusterA
         problem = kubeconfig_problem(text)
         if problem:
             v.fail(c, "kubeconfig_path", f"is {path!r}; {problem}")
-    if "context" in args and text is not None:
-        names = _contexts(text)
-        if args["context"] not in names:
-            v.fail(c, "context", f"is {args['context']!r}; the kubeconfig has {names}")
+    context = args.get("context")
+    if text is not None:
+        _check_context(text, context, "kubeconfig_path" if has_path else "kubeconfig")
     if "node_ports" in args:
         check_ports(c, "node_ports", args["node_ports"], node=True)
     elif not args.get("load_balancer", True):
         v.fail(c, "node_ports", "is missing; a cluster without a load balancer needs them")
-    return contract.deferred(c, ExistingClusterArgs, args)
+    args = contract.deferred(c, ExistingClusterArgs, args)
+    if text is None:
+        # An Output: the same rule once it is known, before the provider that uses it.
+        args["kubeconfig"] = contract.once_known(
+            args["kubeconfig"], lambda known, _secret: _check_context(known, context)
+        )
+    return args
 
 
 class ExistingCluster(pulumi.ComponentResource):

@@ -67,6 +67,16 @@ class Plain:
 
 
 @dataclass(frozen=True)
+class Sensitive:
+    """Marks an input whose value is a secret (a kubeconfig, a key): errors never print it."""
+
+
+SECRET_VALUE = "(a secret value)"
+"""What an error shows instead of a value that is secret (:class:`Sensitive`, or an Output
+marked secret)."""
+
+
+@dataclass(frozen=True)
 class Hint:
     """Advice appended when a field's value is of the wrong type or not an allowed value."""
 
@@ -288,9 +298,8 @@ def _rule_validator(rule: Rule) -> Any:
     def run(value: Any) -> Any:
         problem = rule.check(value)
         if problem:
-            raise pydantic_core.PydanticCustomError(
-                "rule", "{problem}", {"problem": f"is {value!r}; {problem}"}
-            )
+            # The value is worded in later, by _problem, which knows whether it is secret.
+            raise pydantic_core.PydanticCustomError("rule", "{problem}", {"problem": problem})
         return value
 
     return pydantic.AfterValidator(run)
@@ -353,27 +362,26 @@ def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(_shadow(tp, value_ok=False))
 
 
-def _problem(error: Mapping[str, Any], tp: Any) -> str:
+def _problem(error: Mapping[str, Any], tp: Any, *, secret: bool = False) -> str:
     kind = error["type"]
     value = error.get("input")
+    shown = SECRET_VALUE if secret else repr(value)
     context = error.get("ctx") or {}
     if kind == "rule":
-        return str(context["problem"])
+        return f"is {shown}; {context['problem']}"
     if _is_deferred(value):
         plain = [m.alternative for m in _unwrap(tp)[1] if isinstance(m, Plain)] if tp else []
         return _structural_problem(plain[0] if plain else None)
     if kind == "extra_forbidden":
         return ""  # worded by the caller, which knows the valid keys
     if kind == "sequence_str":
-        return (
-            f"is {value!r}, a single string; it must be {describe(tp)} "
-            f"(a list: {_as_list_hint(value, tp)!r})"
-        )
+        hint = f"[{shown}]" if secret else repr(_as_list_hint(value, tp))
+        return f"is {shown}, a single string; it must be {describe(tp)} (a list: {hint})"
     if kind == "missing":
         return f"is missing; it is required: {describe(tp) if tp is not None else 'give it'}"
     kind_name = type(value).__name__
     article = "an" if kind_name[:1] in "aeiou" else "a"
-    return f"is {value!r} ({article} {kind_name}); it must be {describe(tp)}"
+    return f"is {shown} ({article} {kind_name}); it must be {describe(tp)}"
 
 
 def _as_list_hint(value: Any, tp: Any) -> list[Any]:
@@ -422,6 +430,8 @@ def _as_error(
     error: Mapping[str, Any],
     field_name: Callable[[Path], str],
     prefix: Path,
+    *,
+    secret: bool = False,
 ) -> ValidationError:
     loc: Path = _clean_loc(args_type, (*prefix, *(p for p in error["loc"] if p != "[key]")))
     if error["type"] == "extra_forbidden":
@@ -432,11 +442,27 @@ def _as_error(
         typed = field_name(loc).rsplit(".", 1)[-1]
         return ValidationError(component, field_name(loc), unknown_key_problem(typed, names))
     declared = declared_type(args_type, loc)
-    problem = _problem(error, declared)
+    secret = secret or _is_sensitive(args_type, loc)
+    problem = _problem(error, declared, secret=secret)
     hints = [m.text for m in _unwrap(declared)[1] if isinstance(m, Hint)]
     if hints and error["type"] != "rule" and not _is_deferred(error.get("input")):
         problem = f"{problem}. {hints[0]}"
     return ValidationError(component, field_name(loc), problem)
+
+
+def _is_sensitive(args_type: Any, loc: Path) -> bool:
+    """Whether the value at ``loc``, or anything it is part of, is declared :class:`Sensitive`."""
+    for depth in range(len(loc) + 1):
+        tp = declared_type(args_type, loc[:depth])
+        while tp is not None:
+            tp, metadata = _unwrap(tp)
+            if any(isinstance(m, Sensitive) for m in metadata):
+                return True
+            inner = _is_input(tp)
+            if inner is None:
+                break
+            tp = inner
+    return False
 
 
 def check(
@@ -475,6 +501,44 @@ def deferred(
     return typing.cast(T, _defer(component, args_type, args, (), field_name))
 
 
+def once_known(value: pulumi.Input[T], check: Callable[[T, bool], None]) -> pulumi.Output[T]:
+    """``value`` as an Output that gives it only after ``check(known, secret)`` has passed.
+
+    ``check`` raises :class:`ValidationError` on a bad value; ``secret`` says whether the
+    value is a Pulumi secret, so that the message can leave it out
+    (:data:`SECRET_VALUE`). Whatever takes the returned Output as an input is then never
+    registered with a bad value: the SDK fails that registration with the error itself.
+    While the value is unknown (a preview, before what makes it exists) nothing is checked.
+    This is the one home of checks once known: :func:`deferred` runs the declared ones
+    through it, and components run their rules across fields through it.
+    """
+    source = pulumi.Output.from_input(value)
+    secret: pulumi.Output[bool] = pulumi.Output.from_input(
+        typing.cast(pulumi.Input[bool], source.is_secret())
+    )
+
+    def run(both: list[Any]) -> T:
+        known, is_secret = both
+        check(known, bool(is_secret))
+        return typing.cast(T, known)
+
+    return pulumi.Output.all(source, secret).apply(run)
+
+
+def passed(checked: pulumi.Output[Any]) -> pulumi.Output[bool]:
+    """``True`` once ``checked`` (an Output of :func:`once_known`) has passed its check, and
+    failing with its error otherwise; with no dependencies, and never secret. It holds back a
+    resource that must wait for a check without using the checked value, and gives that
+    resource no dependency on whatever the value came from. While the value is unknown
+    there is nothing to wait for."""
+
+    async def wait() -> bool:
+        await checked.future()  # raises the check's error; None while unknown
+        return True
+
+    return pulumi.Output.from_input(typing.cast(pulumi.Input[bool], wait()))
+
+
 def _defer(
     component: str, args_type: Any, value: Any, path: Path, field_name: Callable[[Path], str]
 ) -> Any:
@@ -499,15 +563,16 @@ def _defer_at(
         if not _is_deferred(value) or not _needs_check(inner):
             return value
 
-        def when_known(known: Any) -> Any:
+        def check_known(known: Any, secret: bool) -> None:
             try:
                 _adapter(inner).validate_python(known)
             except pydantic.ValidationError as err:
                 error = dict(err.errors()[0])
-                raise _as_error(component, args_type, error, field_name, path) from None
-            return known
+                raise _as_error(
+                    component, args_type, error, field_name, path, secret=secret
+                ) from None
 
-        return pulumi.Output.from_input(value).apply(when_known)
+        return once_known(value, check_known)
     base = _config_type(tp)
     if isinstance(value, Mapping):
         hints = _hints(base) if typing.is_typeddict(base) else None

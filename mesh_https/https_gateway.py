@@ -589,7 +589,13 @@ def validate_args(args: HttpsGatewayArgs | None, name: str = "gateway") -> Https
         problem = dns_label_problem(name)
         if problem:
             v.fail(c, "gateway_name", f"is {name!r} (the resource name); {problem}")
-    return contract.deferred(c, HttpsGatewayArgs, args)
+    checked = contract.deferred(c, HttpsGatewayArgs, args)
+    # A brought CA's key, certificate and chain must belong together: at once when plain,
+    # else once known, before anything it signs registers.
+    for field in ("issuer", "client_issuer"):
+        if field in args:
+            checked[field] = pki.check_issuer(c, field, args[field])
+    return checked
 
 
 class HttpsGateway(pulumi.ComponentResource):

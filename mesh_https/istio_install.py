@@ -26,7 +26,7 @@ from typing import Any, Literal, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh_https import contract
+from mesh_https import contract, pki
 from mesh_https import validation as v
 from mesh_https._values import deep_merge, dig, known
 from mesh_https.cluster import GatewayServiceArgs, check_ports
@@ -601,7 +601,12 @@ def validate_args(args: IstioInstallArgs | None) -> IstioInstallArgs:
         for name in ("cni_values", "ztunnel_values", "ambient_namespace"):
             if name in args:
                 v.fail(c, name, "is only used in ambient mode; set mode='ambient' or remove it")
-    return contract.deferred(c, IstioInstallArgs, args)
+    checked = contract.deferred(c, IstioInstallArgs, args)
+    if "plugged_ca" in args:
+        # Key, certificate, chain and root must belong together (istiod refuses them else):
+        # at once when plain, else once known, before the cacerts Secret registers.
+        checked["plugged_ca"] = pki.check_plugged_ca(c, "plugged_ca", args["plugged_ca"])
+    return checked
 
 
 def warn_about_support(args: IstioInstallArgs) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal, Required, TypedDict
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, Required, TypedDict, TypeVar
 
 import pulumi
 import pulumi_tls as tls
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -25,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from mesh_https import contract
 from mesh_https import validation as v
 from mesh_https.constraints import DnsSubdomain, Hostname, NonEmpty, NonNegativeInt, int_range
-from mesh_https.contract import Rule
+from mesh_https.contract import Rule, Sensitive
 
 DEFAULT_VALIDITY_HOURS = 90 * 24
 DEFAULT_EARLY_RENEWAL_HOURS = 30 * 24
@@ -62,7 +64,7 @@ class IssuerArgs(TypedDict):
 
     cert_pem: pulumi.Input[CaBundle]
     """The issuing CA certificate."""
-    private_key_pem: pulumi.Input[str]
+    private_key_pem: pulumi.Input[Annotated[str, Sensitive()]]
     """The issuing CA key (a secret)."""
     chain_pem: pulumi.Input[str]
     """Intermediates between the issuer and the root, issuer first; ``""`` if it is the root."""
@@ -75,7 +77,7 @@ class PluggedCaArgs(TypedDict):
 
     ca_cert_pem: pulumi.Input[CaBundle]
     """``ca-cert.pem``: the intermediate istiod signs workload certificates with."""
-    ca_key_pem: pulumi.Input[str]
+    ca_key_pem: pulumi.Input[Annotated[str, Sensitive()]]
     """``ca-key.pem``: its key (a secret)."""
     root_cert_pem: pulumi.Input[CaBundle]
     """``root-cert.pem``: the root of trust."""
@@ -201,6 +203,200 @@ def ca_bundle_problem(value: str) -> str | None:
 
 
 CaBundle = Annotated[str, Rule(ca_bundle_problem, "PEM CA certificates")]
+
+
+# ------------------------------------------------- a CA's certificate, key and chain together
+
+
+def _name(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    try:
+        child.verify_directly_issued_by(parent)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def key_pair_problem(cert: x509.Certificate, key_pem: str) -> str | None:
+    """Why ``key_pem`` is not the private key of ``cert`` (it does not parse, or its public
+    key is another one), or ``None``. The message never shows the key."""
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    except (ValueError, TypeError):
+        return "does not parse as an unencrypted PEM private key"
+    if _public(key.public_key()) != _public(cert.public_key()):
+        return (
+            f"is not the key of the certificate it goes with ({_name(cert)}): their public "
+            "keys differ. Give the key that certificate was issued for"
+        )
+    return None
+
+
+def _path_problem(
+    cert: x509.Certificate, chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate]
+) -> str | None:
+    """Why no path leads from ``cert`` through ``chain`` to one of ``roots`` (each step a
+    verified signature, as a TLS peer or istiod checks it), or ``None``."""
+    current = cert
+    for _ in range(len(chain) + 1):
+        if any(current == root or _issued_by(current, root) for root in roots):
+            return None
+        parent = next((c for c in chain if c != current and _issued_by(current, c)), None)
+        if parent is None:
+            break
+        current = parent
+    return (
+        f"does not lead from {_name(cert)} to the root: {_name(current)} is not signed by any "
+        f"certificate of the chain or the root ({[_name(r) for r in roots]})"
+    )
+
+
+def issuer_problem(issuer: Mapping[str, str]) -> tuple[str, str] | None:
+    """What is wrong with a brought issuer (:class:`IssuerArgs`, plain PEMs), as
+    ``(field, problem)``, or ``None``: its key must be its certificate's, and the certificate
+    must lead to ``root_cert_pem`` through ``chain_pem``, which a server presents after its
+    leaf, so it must hold the issuer too unless the issuer is the root itself."""
+    try:
+        cert = x509.load_pem_x509_certificates(issuer["cert_pem"].encode())[0]
+        roots = x509.load_pem_x509_certificates(issuer["root_cert_pem"].encode())
+    except ValueError:
+        return None  # the contract refuses these (CaBundle), naming the field
+    problem = key_pair_problem(cert, issuer["private_key_pem"])
+    if problem:
+        return "private_key_pem", problem
+    chain_text = issuer["chain_pem"]
+    try:
+        chain = x509.load_pem_x509_certificates(chain_text.encode()) if chain_text else []
+    except ValueError:
+        return "chain_pem", 'does not parse as PEM certificates; give `""` for a root issuer'
+    if cert in roots:
+        return None
+    if cert not in chain:
+        return "chain_pem", (
+            f"does not hold the issuing certificate ({_name(cert)}), which is not the root: "
+            "a server would present its leaf without it, and clients could not reach the root. "
+            "Give the intermediates, issuer first"
+        )
+    problem = _path_problem(cert, chain, roots)
+    return ("root_cert_pem", problem) if problem else None
+
+
+def plugged_ca_problem(ca: Mapping[str, str]) -> tuple[str, str] | None:
+    """What is wrong with a plug-in CA's four files (:class:`PluggedCaArgs`, plain PEMs), as
+    ``(field, problem)``, or ``None``; istiod refuses them the same way when it starts: the
+    key must be ``ca-cert.pem``'s, which must lead through ``cert-chain.pem`` to
+    ``root-cert.pem``; the chain must start with ``ca-cert.pem`` (workloads present it after
+    their own certificates)."""
+    try:
+        cert = x509.load_pem_x509_certificates(ca["ca_cert_pem"].encode())[0]
+        roots = x509.load_pem_x509_certificates(ca["root_cert_pem"].encode())
+    except ValueError:
+        return None  # the contract refuses these (CaBundle), naming the field
+    problem = key_pair_problem(cert, ca["ca_key_pem"])
+    if problem:
+        return "ca_key_pem", problem
+    try:
+        chain = x509.load_pem_x509_certificates(ca["cert_chain_pem"].encode())
+    except ValueError:
+        return "cert_chain_pem", "does not parse as PEM certificates (`ca-cert.pem`, then the root)"
+    if chain[0] != cert:
+        return "cert_chain_pem", (
+            f"starts with {_name(chain[0])}, not with `ca_cert_pem` ({_name(cert)}); give "
+            "`ca_cert_pem` first, then each issuer up to the root"
+        )
+    problem = _path_problem(cert, chain, roots)
+    return ("root_cert_pem", problem) if problem else None
+
+
+# Issuers and plug-in CAs that a CertificateAuthority made (or that were checked already), by
+# their certificate's Output: what goes with it, so that a mix of two is still checked.
+_VOUCHED: weakref.WeakKeyDictionary[pulumi.Output[Any], tuple[Any, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+_PemsT = TypeVar("_PemsT", IssuerArgs, PluggedCaArgs)
+_ARGS_OF: dict[str, Any] = {"cert_pem": IssuerArgs, "ca_cert_pem": PluggedCaArgs}
+"""The declaration of a set of PEMs, by the name of its certificate's field."""
+
+
+def _vouch(pems: Mapping[str, Any], first: str) -> None:
+    head = pems[first]
+    if isinstance(head, pulumi.Output):
+        _VOUCHED[head] = tuple(pems[k] for k in sorted(pems) if k != first)
+
+
+def _vouched(pems: Mapping[str, Any], first: str) -> bool:
+    head = pems[first]
+    rest = _VOUCHED.get(head) if isinstance(head, pulumi.Output) else None
+    others = [pems.get(k) for k in sorted(pems) if k != first]
+    return (
+        rest is not None
+        and len(rest) == len(others)
+        and all(
+            a is b or (isinstance(a, str) and a == b) for a, b in zip(rest, others, strict=True)
+        )
+    )
+
+
+def _checked_together(
+    component: str,
+    field: str,
+    pems: _PemsT,
+    first: str,
+    problem: Callable[[Mapping[str, str]], tuple[str, str] | None],
+) -> _PemsT:
+    """``pems`` (checked against their declaration, Outputs not yet) checked together by
+    ``problem``: at once when all are plain, else once all are known, each then given only
+    after its declaration and the check passed (so what uses any of them, a signed
+    certificate or the ``cacerts`` Secret, never registers with a bad set)."""
+    if _vouched(pems, first):
+        return pems
+    pems = contract.deferred(
+        component,
+        _ARGS_OF[first],
+        pems,
+        field_name=lambda path: contract.field_path((field, *path)),
+    )
+    keys = sorted(pems)
+
+    def check(known: Mapping[str, str]) -> None:
+        found = problem(known)
+        if found:
+            v.fail(component, f"{field}.{found[0]}", found[1])
+
+    if all(isinstance(pems[k], str) for k in keys):  # type: ignore[literal-required]
+        check(pems)  # type: ignore[arg-type]
+        return pems
+    together = pulumi.Output.all(*(pems[k] for k in keys))  # type: ignore[literal-required]
+    checked: pulumi.Output[list[Any]] = contract.once_known(
+        together, lambda known, _secret: check(dict(zip(keys, known, strict=True)))
+    )
+    # Each PEM waits for the check, and keeps its own dependencies and secrecy.
+    gate = contract.passed(checked)
+    gated: dict[str, Any] = {
+        k: pulumi.Output.all(gate, pems[k]).apply(lambda both: both[1])  # type: ignore[literal-required]
+        for k in keys
+    }
+    _vouch(gated, first)
+    return gated  # type: ignore[return-value]
+
+
+def check_issuer(component: str, field: str, issuer: IssuerArgs) -> IssuerArgs:
+    """An issuer (:class:`IssuerArgs`, already checked against its declaration) whose key,
+    certificate, chain and root belong together (:func:`issuer_problem`); refused at once when
+    plain, else checked once known, before anything it signs registers. A
+    :class:`CertificateAuthority`'s own issuer is not checked again."""
+    return _checked_together(component, field, issuer, "cert_pem", issuer_problem)
+
+
+def check_plugged_ca(component: str, field: str, ca: PluggedCaArgs) -> PluggedCaArgs:
+    """A plug-in CA (:class:`PluggedCaArgs`, already checked against its declaration) whose
+    four files belong together (:func:`plugged_ca_problem`), refused at once when plain,
+    else once known, before the ``cacerts`` Secret registers."""
+    return _checked_together(component, field, ca, "ca_cert_pem", plugged_ca_problem)
 
 
 def _checked(component: str, tp: Any, value: Any, field: str) -> Any:
@@ -440,6 +636,7 @@ class CertificateAuthority(pulumi.ComponentResource):
                 "chain_pem": inter.cert_pem,
                 "root_cert_pem": root.cert_pem,
             }
+        _vouch(self._issuer, "cert_pem")
         self.cert_pem = pulumi.Output.from_input(self._issuer["cert_pem"])
         self.private_key_pem = pulumi.Output.secret(self._issuer["private_key_pem"])
         self.chain_pem = pulumi.Output.from_input(self._issuer["chain_pem"])
@@ -467,6 +664,7 @@ class CertificateAuthority(pulumi.ComponentResource):
                 "root_cert_pem": root.cert_pem,
                 "cert_chain_pem": concat_pem(mesh.cert_pem, root.cert_pem),
             }
+            _vouch(self._plugged_ca, "ca_cert_pem")
         self.register_outputs(
             {
                 "root_cert_pem": self.root_cert_pem,
@@ -485,7 +683,13 @@ class CertificateAuthority(pulumi.ComponentResource):
     def plugged_ca(self) -> PluggedCaArgs:
         """The mesh intermediate as Istio's ``cacerts`` files (needs ``mesh_ca=True``)."""
         if self._plugged_ca is None:
-            raise ValueError("CertificateAuthority was created without mesh_ca=True")
+            v.fail(
+                COMPONENT_CA,
+                "mesh_ca",
+                "is not set, so this CA has no `plugged_ca` to read; create it with "
+                "mesh_ca=True to plug its mesh intermediate into istiod, or leave "
+                "IstioInstall's `plugged_ca` out for istiod's own CA",
+            )
         return self._plugged_ca
 
 
@@ -544,9 +748,7 @@ class LeafCertificate(pulumi.ComponentResource):
         uses = _checked(c, Sequence[NonEmpty], uses, "uses")
         key = check_key(c, "key", key)
         check_validity(c, validity or {}, "validity")
-        issuer = contract.deferred(
-            c, IssuerArgs, issuer, field_name=lambda path: contract.field_path(("issuer", *path))
-        )
+        issuer = check_issuer(c, "issuer", issuer)
         super().__init__("mesh-https:index:LeafCertificate", name, None, opts)
         leaf_key = private_key(f"{name}-key", key, self)
         cert = _signed(
@@ -589,6 +791,7 @@ def server_certificate(
     hosts = check_hosts(component, "hosts", hosts, allow_wildcard=allow_wildcards)
     key = check_key(component, "key", key)
     check_validity(component, validity or {}, "validity")
+    issuer = check_issuer(component, "issuer", _checked(component, IssuerArgs, issuer, "issuer"))
     return LeafCertificate(
         name,
         issuer,
@@ -617,6 +820,7 @@ def client_certificate(
     _checked(component, NonEmpty, common_name, "common_name")
     key = check_key(component, "key", key)
     check_validity(component, validity or {}, "validity")
+    issuer = check_issuer(component, "issuer", _checked(component, IssuerArgs, issuer, "issuer"))
     return LeafCertificate(
         name,
         issuer,

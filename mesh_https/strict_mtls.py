@@ -37,7 +37,7 @@ from mesh_https.constraints import (
     RequestPath,
     service_host_spelling_problem,
 )
-from mesh_https.contract import Hint
+from mesh_https.contract import SECRET_VALUE, Hint
 from mesh_https.gateway_api import GATEWAY_API_GROUP
 from mesh_https.identity import principal_namespace
 from mesh_https.istio_objects import istio_object
@@ -218,19 +218,11 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             "includes the mesh's root namespace; its allow-nothing policy would deny the whole "
             "mesh, and mesh_wide covers it",
         )
-    seen: set[str] = set()
-    for field, principal in _gateway_principals(args):
-        if not isinstance(principal, str):
-            continue  # an Output: its form is checked when known
-        v.check_unique(c, field, principal, seen, "gateway principals")
-        gateway_ns = principal_namespace(principal)
-        if gateway_ns in namespaces:
-            v.fail(
-                c,
-                "namespaces",
-                f"includes {gateway_ns!r}, the namespace of gateway {principal!r}; its "
-                "allow-nothing policy would refuse every request to the gateway",
-            )
+    principals = _gateway_principals(args)
+    plain_principals: list[tuple[str, str]] = [(f, p) for f, p in principals if isinstance(p, str)]
+    _check_gateway_principals(
+        args, plain_principals, complete=len(plain_principals) == len(principals)
+    )
     for ns in args.get("namespace_dependencies", {}):
         if ns not in namespaces:
             v.fail(
@@ -319,17 +311,6 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
         if key in targets:
             v.fail(c, f"{field}.name", f"repeats {routed['name']!r} in namespace {key[0]!r}")
         targets.add(key)
-    plain = [p for _, p in _gateway_principals(args)]
-    if all(isinstance(p, str) for p in plain):
-        for i, routed in enumerate(args.get("gateway_targets", [])):
-            wanted = routed.get("gateway_namespaces")
-            if wanted is not None and plain and not _principals_in(plain, wanted):
-                v.fail(
-                    c,
-                    f"gateway_targets[{i}].gateway_namespaces",
-                    f"are {list(wanted)}, where none of the gateway principals ({plain}) "
-                    "runs; add that gateway's principal to `gateway_principals`",
-                )
     if args.get("gateway_targets") and not _gateway_principals(args):
         v.fail(c, "gateway_targets", "are given, but no gateway principal to admit to them")
     exception_names: set[str] = set()
@@ -344,7 +325,59 @@ def validate_args(args: StrictMtlsArgs | None) -> StrictMtlsArgs:
             )
         if exc.get("mode", "PERMISSIVE") == "DISABLE" and ambient:
             v.fail(c, f"{field}.mode", "is 'DISABLE'; ambient mode does not support DISABLE")
-    return contract.deferred(c, StrictMtlsArgs, args)
+    args = contract.deferred(c, StrictMtlsArgs, args)
+    if len(plain_principals) < len(principals):
+        # `gateway_principal` is an Output: the same rules once it is known. The policies
+        # that use it wait for it, and so do the allow-nothing ones (see StrictMtls).
+        others = [(f, p) for f, p in plain_principals if f != "gateway_principal"]
+        checked_args = args  # what the check reads (namespaces, targets) is plain
+
+        def check_known(principal: str, secret: bool) -> None:
+            known = [("gateway_principal", principal), *others]
+            _check_gateway_principals(checked_args, known, complete=True, secret=secret)
+
+        args["gateway_principal"] = contract.once_known(args["gateway_principal"], check_known)
+    return args
+
+
+def _check_gateway_principals(
+    args: StrictMtlsArgs,
+    principals: Sequence[tuple[str, str]],
+    *,
+    complete: bool,
+    secret: bool = False,
+) -> None:
+    """The rules across the gateway principals and the protected namespaces: one home, run
+    on plain principals at once and, when ``gateway_principal`` is an Output, on all of them
+    once it is known. ``complete`` says whether ``principals`` are all of them."""
+    c = COMPONENT
+    namespaces = list(args.get("namespaces", []))
+    seen: set[str] = set()
+    for field, principal in principals:
+        shown = SECRET_VALUE if secret and field == "gateway_principal" else repr(principal)
+        v.check_unique(c, field, principal, seen, "gateway principals")
+        gateway_ns = principal_namespace(principal)
+        if gateway_ns in namespaces:
+            v.fail(
+                c,
+                "namespaces",
+                f"includes {gateway_ns!r}, the namespace of gateway {shown} "
+                f"(`{field}`); its allow-nothing policy would refuse every request to the "
+                "gateway. Protect the application namespaces, not the gateway's",
+            )
+    if not complete:
+        return
+    plain = [p for _, p in principals]
+    for i, routed in enumerate(args.get("gateway_targets", [])):
+        wanted = routed.get("gateway_namespaces")
+        if wanted is not None and plain and not _principals_in(plain, wanted):
+            v.fail(
+                c,
+                f"gateway_targets[{i}].gateway_namespaces",
+                f"are {list(wanted)}, where none of the gateway principals "
+                f"({SECRET_VALUE if secret else plain}) runs; add that gateway's principal to "
+                "`gateway_principals`",
+            )
 
 
 def _gateway_principals(args: StrictMtlsArgs) -> list[tuple[str, pulumi.Input[str]]]:
@@ -400,6 +433,16 @@ def _rule(rule: AllowRuleArgs) -> dict[str, Any]:
 
 def _principals_in(principals: Sequence[Any], namespaces: Sequence[str]) -> list[str]:
     return [p for p in principals if principal_namespace(p) in namespaces]
+
+
+def _admitting(principals: Sequence[pulumi.Input[str]], namespaces: Sequence[str]) -> Any:
+    """The gateway rule for the principals whose gateways run in ``namespaces`` (plain, or an
+    Output when a principal is one)."""
+    if all(isinstance(p, str) for p in principals):
+        return _gateway_rule(_principals_in(principals, namespaces))
+    return pulumi.Output.all(*principals).apply(
+        lambda known_principals: _gateway_rule(_principals_in(known_principals, namespaces))
+    )
 
 
 def _scoped(spec: Any, labels: Mapping[str, str]) -> Any:
@@ -469,9 +512,15 @@ class StrictMtls(pulumi.ComponentResource):
                 )
             targets = sorted(args.get("gateway_targets", []), key=lambda t: t["name"])
             waypoints = {w["namespace"]: w for w in args.get("waypoints", [])}
+            # `spec: {}` matches no request: with no ALLOW matching, everything is denied. An
+            # Output principal is checked once known (validate_args): until then, no
+            # allow-nothing policy, which in the gateway's own namespace would shut it.
+            nothing: Any = {}
+            principal = args.get("gateway_principal")
+            if isinstance(principal, pulumi.Output):
+                nothing = contract.passed(principal).apply(lambda _: {})
             for ns in namespaces:
-                # `spec: {}` matches no request: with no ALLOW matching, everything is denied.
-                add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, {})
+                add(f"{ns}-allow-nothing", "AuthorizationPolicy", "allow-nothing", ns, nothing)
                 admitted[ns] = []
                 waypoint = waypoints.get(ns)
                 if waypoint is not None:
@@ -488,8 +537,8 @@ class StrictMtls(pulumi.ComponentResource):
                 for target in routed:
                     # Admitted to the workloads its routes reach, and to no other.
                     spec = gateway_spec
-                    if "gateway_namespaces" in target and isinstance(gateway_spec, dict):
-                        spec = _gateway_rule(_principals_in(gateways, target["gateway_namespaces"]))
+                    if "gateway_namespaces" in target:
+                        spec = _admitting(gateways, target["gateway_namespaces"])
                     add(
                         f"{ns}-allow-ingress-gateway-{target['name']}",
                         "AuthorizationPolicy",

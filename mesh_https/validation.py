@@ -14,11 +14,15 @@ from typing import Any, NoReturn
 import pulumi
 
 
-class ValidationError(pulumi.RunError, ValueError):
+class ValidationError(pulumi.RunError):
     """Bad input to a mesh-https component, found before anything was registered.
 
     It is a ``pulumi.RunError``, so ``pulumi preview``/``up`` print the message alone, without
-    a Python stack trace, and a ``ValueError`` for code that catches those.
+    a Python stack trace. It is deliberately *not* a ``ValueError``: the Pulumi SDK catches
+    ``ValueError`` while it serializes a resource's inputs and raises its own in its place
+    ("While processing input: … ValueError has risen: …", with a traceback), which is how a
+    value input given as an Output, refused once known, would reach the user. Catch
+    ``mesh_https.ValidationError`` (or ``pulumi.RunError``).
 
     Attributes:
         component: the component type, e.g. ``"IstioInstall"``.

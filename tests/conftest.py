@@ -62,21 +62,49 @@ def run_stack_resolved(stack: str, **overrides: Any) -> tuple[Recording, dict[st
 @functools.cache
 def ca_pem(common_name: str) -> str:
     """A real, self-signed CA certificate (PEM) named ``common_name``; the same each call."""
+    return _ca(common_name)[0]
+
+
+@functools.cache
+def _ca(common_name: str, issuer: str | None = None) -> tuple[str, str]:
+    """A real CA certificate and its key (PEMs), self-signed or signed by the CA ``issuer``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    signer, signer_name = key, name
+    if issuer is not None:
+        issuer_cert_pem, issuer_key_pem = _ca(issuer)
+        signer = serialization.load_pem_private_key(issuer_key_pem.encode(), None)  # type: ignore[assignment]
+        signer_name = x509.load_pem_x509_certificate(issuer_cert_pem.encode()).subject
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(signer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=90))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+        .sign(signer, hashes.SHA256())
     )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def plugged_ca_files(intermediate: str, root: str = "ROOT") -> dict[str, str]:
+    """A consistent plug-in CA (``PluggedCaArgs``): the intermediate ``intermediate``, signed
+    by the root ``root``, its key, the chain and the root; the same each call."""
+    cert, key = _ca(intermediate, root)
+    return {
+        "ca_cert_pem": cert,
+        "ca_key_pem": key,
+        "root_cert_pem": ca_pem(root),
+        "cert_chain_pem": cert + ca_pem(root),
+    }
 
 
 def assert_refused(

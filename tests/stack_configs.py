@@ -134,7 +134,10 @@ def configs() -> dict[str, tuple[str, dict[str, Any]]]:
                     "allowWildcards": True,
                     "grouping": "per_host",
                     "mode": "MUTUAL",
-                    "cipherSuites": ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+                    "cipherSuites": [
+                        "ECDHE-RSA-AES256-GCM-SHA384",
+                        "ECDHE-ECDSA-AES256-GCM-SHA384",
+                    ],
                     "httpsRedirect": False,
                     "clientSubjectAltNames": ["tester"],
                     "clientCommonName": "tester",

@@ -7,6 +7,7 @@ are grouped by the class of mistake; ``CLASSES`` checks that each class has case
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import runpy
@@ -26,7 +27,7 @@ import mesh_https as m
 from mesh_https import ValidationError
 from mesh_https.testing import MockSession
 
-KUBECONFIG = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\n"
+KUBECONFIG = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\ncurrent-context: a\n"
 DELETE = object()
 """A patch value that removes the key."""
 
@@ -1599,7 +1600,152 @@ def _gateway_contradiction_cases() -> list[Case]:
     ]
 
 
-ALL_CASES = CASES + _tls_cases() + _gateway_contradiction_cases()
+# ------------------------------------------ values that each pass, but do not belong together
+
+
+@dataclass(frozen=True)
+class _Pki:
+    """A brought CA hierarchy: a root, an intermediate it signed, a stranger, their keys."""
+
+    root: str
+    root_key: str
+    inter: str
+    inter_key: str
+    stranger: str
+    stranger_key: str
+
+
+def _pki() -> _Pki:
+    root_key, inter_key, stranger_key = _key(), _key(), _key()
+    root = _cert(root_key, hosts=(), eku=None, ca=True, name="brought root")
+    inter = _cert(
+        inter_key,
+        hosts=(),
+        eku=None,
+        ca=True,
+        name="brought intermediate",
+        issuer=(root_key, root.subject),
+    )
+    stranger = _cert(stranger_key, hosts=(), eku=None, ca=True, name="another root")
+    return _Pki(
+        _cpem(root), _pem(root_key), _cpem(inter), _pem(inter_key), _cpem(stranger),
+        _pem(stranger_key),
+    )  # fmt: skip
+
+
+PKI = _pki()
+
+
+def _issuer(**changes: str) -> dict[str, str]:
+    """The intermediate as a brought issuer (consistent), with ``changes`` laid over it."""
+    good = {
+        "cert_pem": PKI.inter,
+        "private_key_pem": PKI.inter_key,
+        "chain_pem": PKI.inter,
+        "root_cert_pem": PKI.root,
+    }
+    return {**good, **changes}
+
+
+def _plugged(**changes: str) -> dict[str, str]:
+    """The intermediate as a plug-in CA (consistent), with ``changes`` laid over it."""
+    good = {
+        "ca_cert_pem": PKI.inter,
+        "ca_key_pem": PKI.inter_key,
+        "root_cert_pem": PKI.root,
+        "cert_chain_pem": PKI.inter + PKI.root,
+    }
+    return {**good, **changes}
+
+
+NO_CURRENT_CONTEXT = "apiVersion: v1\ncontexts: [{name: a, context: {}}, {name: b, context: {}}]\n"
+DANGLING_CONTEXT = NO_CURRENT_CONTEXT + "current-context: gone\n"
+MUTUAL_WITH = {"mode": "MUTUAL"}
+
+
+def _mismatch_cases() -> list[Case]:
+    return [
+        C(
+            "mismatch",
+            "HttpsGateway",
+            {"issuer": _issuer(private_key_pem=PKI.stranger_key)},
+            "issuer.private_key_pem",
+            "is not the key of the certificate",
+        ),
+        C(
+            "mismatch",
+            "HttpsGateway",
+            {"issuer": _issuer(chain_pem="")},
+            "issuer.chain_pem",
+            "does not hold the issuing certificate",
+        ),
+        C(
+            "mismatch",
+            "HttpsGateway",
+            {"issuer": _issuer(root_cert_pem=PKI.stranger)},
+            "issuer.root_cert_pem",
+            "is not signed by any certificate of the chain or the root",
+        ),
+        C(
+            "mismatch",
+            "HttpsGateway",
+            {**MUTUAL_WITH, "client_issuer": _issuer(private_key_pem=PKI.root_key)},
+            "client_issuer.private_key_pem",
+            "their public keys differ",
+        ),
+        C(
+            "mismatch",
+            "IstioInstall",
+            {"plugged_ca": _plugged(ca_key_pem=PKI.stranger_key)},
+            "plugged_ca.ca_key_pem",
+            "is not the key of the certificate it goes with (CN=brought intermediate)",
+        ),
+        C(
+            "mismatch",
+            "IstioInstall",
+            {"plugged_ca": _plugged(cert_chain_pem=PKI.root + PKI.inter)},
+            "plugged_ca.cert_chain_pem",
+            "give `ca_cert_pem` first",
+        ),
+        C(
+            "mismatch",
+            "IstioInstall",
+            {"plugged_ca": _plugged(root_cert_pem=PKI.stranger)},
+            "plugged_ca.root_cert_pem",
+            "does not lead from CN=brought intermediate to the root",
+        ),
+        C(
+            "mismatch",
+            "IstioInstall",
+            {"plugged_ca": _plugged(ca_key_pem="not a key")},
+            "plugged_ca.ca_key_pem",
+            "does not parse",
+        ),
+        C(
+            "mismatch",
+            "ExistingCluster",
+            {"kubeconfig": NO_CURRENT_CONTEXT},
+            "context",
+            "no current-context; give one of ['a', 'b']",
+        ),
+        C(
+            "mismatch",
+            "ExistingCluster",
+            {"kubeconfig": DANGLING_CONTEXT},
+            "kubeconfig",
+            "current-context 'gone', which is none of its contexts ['a', 'b']",
+        ),
+        C(
+            "mismatch",
+            "ExistingCluster",
+            {"kubeconfig": DANGLING_CONTEXT, "context": "c"},
+            "context",
+            "is 'c'; the kubeconfig has ['a', 'b']",
+        ),
+    ]
+
+
+ALL_CASES = CASES + _tls_cases() + _gateway_contradiction_cases() + _mismatch_cases()
 
 CLASSES = {
     "lifecycle",
@@ -1616,6 +1762,7 @@ CLASSES = {
     "tls",
     "built-in-namespace",
     "contradiction",
+    "mismatch",
 }
 
 
@@ -1952,7 +2099,7 @@ def test_a_bad_value_output_never_reaches_its_resource(mesh_session: MockSession
         },
     )
     assert edge is not None
-    with pytest.raises(ValueError, match="HttpsGateway: `client_ca_cert_pem` is 'not a pem'"):
+    with pytest.raises(ValidationError, match="HttpsGateway: `client_ca_cert_pem` is 'not a pem'"):
         mesh_session.settle()
     secrets = mesh_session.recording.find(kind="Secret")
     assert all("not a pem" not in str(s.inputs) for s in secrets)
@@ -1964,7 +2111,7 @@ def test_a_bad_principal_output_never_reaches_its_policy(mesh_session: MockSessi
         "mtls",
         {"namespaces": ["shop"], "gateway_principal": pulumi.Output.from_input("spiffe://x")},
     )
-    with pytest.raises(ValueError, match="StrictMtls: `gateway_principal` is 'spiffe://x'"):
+    with pytest.raises(ValidationError, match="StrictMtls: `gateway_principal` is 'spiffe://x'"):
         mesh_session.settle()
     policies = mesh_session.recording.find(kind="AuthorizationPolicy")
     assert all("spiffe://x" not in str(p.inputs) for p in policies)
@@ -1974,3 +2121,208 @@ def test_found_by_the_property_test_a_lifetime_past_year_9999(mesh_session: Mock
     with pytest.raises(ValidationError, match="from 1 to 876000"):
         m.CertificateAuthority("pki", {"validity_hours": 69890729})
     assert len(mesh_session.settle()) == 0
+
+
+# ------------------------- value inputs given as Outputs: refused once known, nothing that uses
+# them registered. Each case builds inside the session, and names what must never register.
+
+
+@dataclass(frozen=True)
+class OutputCase:
+    """A value input given as an Output that is bad once known, and what would carry it."""
+
+    id: str
+    build: Callable[[], object]
+    component: str
+    field: str
+    words: str
+    never: Callable[[Any], list[Any]]
+    """What must not be registered: a finder on the recording."""
+    secret: str | None = None
+    """A secret part of the input that the message must not show."""
+
+
+def _out(value: Any) -> pulumi.Output[Any]:
+    return pulumi.Output.from_input(value)
+
+
+def _gateway_with(**extra: Any) -> object:
+    return m.HttpsGateway("edge", {**BASE["HttpsGateway"], **extra})
+
+
+def _leaf_pair() -> tuple[str, str, str]:
+    """A server certificate for a.example.com, its key, and a key of another."""
+    key = _key()
+    return _cpem(_cert(key)), _pem(key), _pem(_key())
+
+
+LEAF, LEAF_KEY, OTHER_KEY = _leaf_pair()
+GATEWAY = "cluster.local/ns/istio-ingress/sa/istio-ingress"
+
+
+def _policies_in(namespace: str) -> Callable[[Any], list[Any]]:
+    return lambda rec: rec.find(kind="AuthorizationPolicy", namespace=namespace)
+
+
+def _certificates_signed(rec: Any) -> list[Any]:
+    return list(rec.find("tls:index/locallySignedCert:LocallySignedCert"))
+
+
+OUTPUT_CASES = [
+    OutputCase(
+        "kubeconfig without a current context",
+        lambda: m.ExistingCluster("c", {"kubeconfig": _out(NO_CURRENT_CONTEXT)}),
+        "ExistingCluster",
+        "context",
+        "no current-context; give one of ['a', 'b']",
+        lambda rec: rec.find("pulumi:providers:kubernetes"),
+    ),
+    OutputCase(
+        "secret kubeconfig without the context asked for",
+        lambda: m.ExistingCluster(
+            "c",
+            {"kubeconfig": pulumi.Output.secret(DANGLING_CONTEXT + "# TOKEN\n"), "context": "c"},
+        ),
+        "ExistingCluster",
+        "context",
+        "is 'c'; the kubeconfig has ['a', 'b']",
+        lambda rec: rec.find("pulumi:providers:kubernetes"),
+        secret="TOKEN",
+    ),
+    OutputCase(
+        "secret kubeconfig that is not one",
+        lambda: m.ExistingCluster("c", {"kubeconfig": pulumi.Output.secret("token: TOKEN\n")}),
+        "ExistingCluster",
+        "kubeconfig",
+        "is (a secret value); it has no contexts",
+        lambda rec: rec.find("pulumi:providers:kubernetes"),
+        secret="TOKEN",
+    ),
+    OutputCase(
+        "gateway principal whose namespace is protected",
+        lambda: m.StrictMtls(
+            "mtls", {"namespaces": ["shop", "istio-ingress"], "gateway_principal": _out(GATEWAY)}
+        ),
+        "StrictMtls",
+        "namespaces",
+        "its allow-nothing policy would refuse every request to the gateway",
+        _policies_in("istio-ingress"),
+    ),
+    OutputCase(
+        "gateway principal outside the gateway namespaces of a target",
+        lambda: m.StrictMtls(
+            "mtls",
+            {
+                "namespaces": ["shop"],
+                "gateway_principal": _out(GATEWAY),
+                "gateway_targets": [
+                    {
+                        "name": "r",
+                        "namespace": "shop",
+                        "selector": {"app": "r"},
+                        "gateway_namespaces": ["other-gateways"],
+                    }
+                ],
+            },
+        ),
+        "StrictMtls",
+        "gateway_targets[0].gateway_namespaces",
+        "none of the gateway principals",
+        _policies_in("shop"),
+    ),
+    OutputCase(
+        "brought key of another certificate",
+        lambda: m.HttpsGateway(
+            "edge",
+            {
+                "gateway_namespace": "istio-ingress",
+                "selector": {"istio": "ingress"},
+                "certificates": [
+                    {
+                        "hosts": ["a.example.com"],
+                        "cert_pem": _out(LEAF),
+                        "private_key_pem": pulumi.Output.secret(OTHER_KEY),
+                    }
+                ],
+            },
+        ),
+        "HttpsGateway",
+        "certificates[0].private_key_pem",
+        "does not match the certificate's (leaf's) public key",
+        lambda rec: rec.find(kind="Secret"),
+        secret=OTHER_KEY.splitlines()[1],
+    ),
+    OutputCase(
+        "issuer whose key is another CA's",
+        lambda: _gateway_with(
+            issuer={
+                **_issuer(),
+                "cert_pem": _out(PKI.inter),
+                "private_key_pem": pulumi.Output.secret(PKI.stranger_key),
+            }
+        ),
+        "HttpsGateway",
+        "issuer.private_key_pem",
+        "is not the key of the certificate it goes with (CN=brought intermediate)",
+        _certificates_signed,
+        secret=PKI.stranger_key.splitlines()[1],
+    ),
+    OutputCase(
+        "issuer of a server certificate whose chain leads elsewhere",
+        lambda: m.server_certificate(
+            "s", {**_issuer(), "root_cert_pem": _out(PKI.stranger)}, ["a.example.com"]
+        ),
+        "ServerCertificate",
+        "issuer.root_cert_pem",
+        "does not lead from CN=brought intermediate to the root",
+        _certificates_signed,
+    ),
+    OutputCase(
+        "plug-in CA whose key is another's",
+        lambda: m.IstioInstall(
+            "istio",
+            {"plugged_ca": {**_plugged(), "ca_key_pem": pulumi.Output.secret(PKI.stranger_key)}},
+        ),
+        "IstioInstall",
+        "plugged_ca.ca_key_pem",
+        "their public keys differ",
+        lambda rec: rec.find(kind="Secret", object_name="cacerts"),
+        secret=PKI.stranger_key.splitlines()[1],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", OUTPUT_CASES, ids=lambda c: c.id)
+def test_a_bad_value_output_is_refused_once_known_before_its_resource(
+    mesh_session: MockSession, case: OutputCase
+) -> None:
+    case.build()  # accepted: the value is not known yet
+    with pytest.raises(ValidationError) as err:
+        mesh_session.settle()
+    error = err.value
+    assert (error.component, error.field) == (case.component, case.field), str(error)
+    assert case.words in str(error)
+    assert "has risen" not in str(error)
+    if case.secret is not None:
+        assert case.secret not in str(error), "a secret value is never printed"
+    _run_every_task(mesh_session)
+    assert case.never(mesh_session.recording) == [], "nothing that uses it is registered"
+
+
+def _run_every_task(session: MockSession) -> None:
+    """Run what is still pending after the first failure (``settle`` stops there), so the
+    recording holds every registration the program would have sent, not only the early ones."""
+    for _ in range(100):
+        pending = [task for task in asyncio.all_tasks(session.loop) if not task.done()]
+        if not pending:
+            return
+        session.loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    raise AssertionError("tasks kept coming")
+
+
+def test_reading_plugged_ca_of_a_ca_without_mesh_ca(mesh_session: MockSession) -> None:
+    ca = m.CertificateAuthority("pki")
+    with pytest.raises(ValidationError) as err:
+        _ = ca.plugged_ca
+    assert (err.value.component, err.value.field) == ("CertificateAuthority", "mesh_ca")
+    assert "mesh_ca=True" in str(err.value)

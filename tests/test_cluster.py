@@ -222,7 +222,29 @@ def test_a_kubeconfig_that_is_not_utf8_is_refused(
 
 def test_a_kubeconfig_output_is_checked_once_known(mesh_session: MockSession) -> None:
     ExistingCluster("c", {"kubeconfig": pulumi.Output.from_input("not: [a kubeconfig")})
-    # The SDK reports the apply's error wrapped, naming the resource it held back.
-    with pytest.raises(ValueError, match="ExistingCluster: `kubeconfig` is 'not: \\[a kubeconfig'"):
+    # The package's own error, not the SDK's wrapper; a kubeconfig is never printed.
+    with pytest.raises(ValidationError, match="`kubeconfig` is \\(a secret value\\); it is not"):
         mesh_session.settle()
     assert mesh_session.recording.find("pulumi:providers:kubernetes") == []
+
+
+def test_a_kubeconfig_file_without_current_context_needs_a_context(
+    mesh_session: MockSession, tmp_path: Path
+) -> None:
+    path = tmp_path / "config"
+    path.write_text(KUBECONFIG.replace("current-context: staging\n", ""))
+    with pytest.raises(ValidationError) as err:
+        ExistingCluster("c", {"kubeconfig_path": str(path)})
+    assert (err.value.component, err.value.field) == ("ExistingCluster", "context")
+    assert "no current-context; give one of ['prod', 'staging']" in str(err.value)
+    assert len(mesh_session.settle()) == 0
+    # Naming the context is the fix.
+    ExistingCluster("c", {"kubeconfig_path": str(path), "context": "prod"})
+    assert mesh_session.settle().one("pulumi:providers:kubernetes").inputs["context"] == "prod"
+
+
+def test_a_bad_kubeconfig_is_never_printed(mesh_session: MockSession) -> None:
+    with pytest.raises(ValidationError) as err:
+        ExistingCluster("c", {"kubeconfig": "users: [{name: u, user: {token: TOKEN-1}}]\n"})
+    assert "TOKEN-1" not in str(err.value)
+    assert "is (a secret value); it has no contexts" in str(err.value)

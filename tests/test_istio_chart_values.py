@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ca_pem
+from conftest import plugged_ca_files
 
 from mesh_https import IstioInstall, versions
 from mesh_https.testing import MockSession
@@ -93,12 +93,7 @@ EVERY_OPTION: list[dict[str, Any]] = [
             "type": "NodePort",
             "node_ports": {"http": 30080, "https": 30443},
         },
-        "plugged_ca": {
-            "ca_cert_pem": ca_pem("intermediate"),
-            "ca_key_pem": "K",
-            "root_cert_pem": ca_pem("root"),
-            "cert_chain_pem": "CR",
-        },
+        "plugged_ca": plugged_ca_files("intermediate", "root"),
         "trust_domain": "corp.example",
     },
     {

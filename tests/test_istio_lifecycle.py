@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ca_pem
+from conftest import plugged_ca_files
 
 from mesh_https import IstioInstall, ValidationError, istio_install, versions
 from mesh_https.istio_charts import CACERTS_ANNOTATION, CONTROL_PLANE_ANNOTATION
@@ -355,12 +355,7 @@ def test_adding_a_revision_next_to_a_single_one_replaces_nothing() -> None:
 
 def plugged(intermediate: str) -> dict[str, str]:
     """A plugged-in CA whose intermediate is a real CA certificate named ``intermediate``."""
-    return {
-        "ca_cert_pem": ca_pem(intermediate),
-        "ca_key_pem": "KEY of " + intermediate,
-        "root_cert_pem": ca_pem("ROOT"),
-        "cert_chain_pem": ca_pem(intermediate) + ca_pem("ROOT"),
-    }
+    return plugged_ca_files(intermediate)
 
 
 def istiod_annotation(rec: Recording) -> str:

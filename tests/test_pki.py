@@ -114,8 +114,10 @@ def test_mesh_ca_is_an_intermediate_of_the_same_root(mesh_session: MockSession) 
 
 
 def test_plugged_ca_needs_mesh_ca(mesh_session: MockSession) -> None:
-    with pytest.raises(ValueError, match="mesh_ca=True"):
+    with pytest.raises(ValidationError, match="mesh_ca=True") as err:
         _ = CertificateAuthority("pki").plugged_ca
+    assert (err.value.component, err.value.field) == ("CertificateAuthority", "mesh_ca")
+    assert not isinstance(err.value, ValueError)
 
 
 def test_no_private_key_leaves_a_resource_in_plain_text(mesh_session: MockSession) -> None:

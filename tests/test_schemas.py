@@ -255,7 +255,9 @@ def all_objects(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
     for example in sorted((ROOT / "examples").glob("*/__main__.py")):
         name = yaml.safe_load((example.parent / "Pulumi.yaml").read_text())["name"]
         kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text("apiVersion: v1\ncontexts: [{name: c, context: {}}]\n")
+        kubeconfig.write_text(
+            "apiVersion: v1\ncontexts: [{name: c, context: {}}]\ncurrent-context: c\n"
+        )
         config = {f"{name}:kubeconfigPath": str(kubeconfig)}
         with MockSession(project=name, stack="test", config=config) as session:
             runpy.run_path(str(example))

@@ -87,7 +87,7 @@ def test_staging_stack_uses_a_load_balancer(tmp_path: Path) -> None:
 
 
 def test_kubeconfig_content_from_secret_config() -> None:
-    content = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\n"
+    content = "apiVersion: v1\ncontexts: [{name: a, context: {}}]\ncurrent-context: a\n"
     rec, _ = run_stack(
         "staging",
         **{"mesh-https:cluster": {"type": "existing"}, "mesh-https:kubeconfig": content},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 from authz import Request, allowed
 
@@ -282,3 +283,33 @@ def test_principal_forms(principal: str, valid: bool) -> None:
     from mesh_https.constraints import principal_problem
 
     assert (principal_problem(principal) is None) is valid
+
+
+def test_an_output_gateway_principal_is_admitted_only_where_its_gateway_runs(
+    mesh_session: MockSession,
+) -> None:
+    internal = "cluster.local/ns/istio-internal/sa/internal"
+    StrictMtls(
+        "mtls",
+        {
+            "namespaces": ["shop"],
+            "gateway_principal": pulumi.Output.from_input(
+                "cluster.local/ns/istio-ingress/sa/istio-ingress"
+            ),
+            "gateway_principals": [internal],
+            "gateway_targets": [
+                {
+                    "name": "api",
+                    "namespace": "shop",
+                    "selector": {"app": "api"},
+                    "gateway_namespaces": ["istio-internal"],
+                }
+            ],
+        },
+    )
+    rec = mesh_session.settle()
+    policy = rec.one(kind="AuthorizationPolicy", object_name="allow-ingress-gateway-api")
+    sources = policy.manifest()["spec"]["rules"][0]["from"][0]["source"]
+    assert sources == {"principals": [internal]}, "the public gateway is not admitted here"
+    nothing = rec.one(kind="AuthorizationPolicy", object_name="allow-nothing")
+    assert nothing.manifest()["spec"] == {} and not nothing.is_secret("spec")

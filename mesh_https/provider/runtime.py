@@ -142,7 +142,7 @@ def publish(
         read = getattr(python_class, source)
         try:
             value = read(component) if callable(read) else read.__get__(component)
-        except ValueError:
+        except ValidationError:
             continue  # not offered by this configuration (plugged_ca without mesh_ca)
         values[output] = _data(value)
     vars(component)["_published"] = values
