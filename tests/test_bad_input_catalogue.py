@@ -7,7 +7,6 @@ are grouped by the class of mistake; ``CLASSES`` checks that each class has case
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import runpy
@@ -2305,19 +2304,7 @@ def test_a_bad_value_output_is_refused_once_known_before_its_resource(
     assert "has risen" not in str(error)
     if case.secret is not None:
         assert case.secret not in str(error), "a secret value is never printed"
-    _run_every_task(mesh_session)
     assert case.never(mesh_session.recording) == [], "nothing that uses it is registered"
-
-
-def _run_every_task(session: MockSession) -> None:
-    """Run what is still pending after the first failure (``settle`` stops there), so the
-    recording holds every registration the program would have sent, not only the early ones."""
-    for _ in range(100):
-        pending = [task for task in asyncio.all_tasks(session.loop) if not task.done()]
-        if not pending:
-            return
-        session.loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    raise AssertionError("tasks kept coming")
 
 
 def test_reading_plugged_ca_of_a_ca_without_mesh_ca(mesh_session: MockSession) -> None:

@@ -672,7 +672,7 @@ def test_a_selector_output_is_checked_against_the_workloads_before_the_gateway(
             "installed_gateways": WORKLOADS,
         },
     )
-    with pytest.raises(ValueError, match="selects none of the install's gateway workloads"):
+    with pytest.raises(ValidationError, match="selects none of the install's gateway workloads"):
         mesh_session.settle()
     assert not mesh_session.recording.find(kind="Gateway"), "the Gateway is never registered"
 
@@ -681,7 +681,7 @@ def test_an_empty_selector_output_never_reaches_the_gateway(mesh_session: MockSe
     HttpsGateway(
         "web", {**BASE, "hosts": ["a.example.com"], "selector": pulumi.Output.from_input({})}
     )
-    with pytest.raises(ValueError, match=r"HttpsGateway: `selector` is \{\}; it must name"):
+    with pytest.raises(ValidationError, match=r"HttpsGateway: `selector` is \{\}; it must name"):
         mesh_session.settle()
     assert not mesh_session.recording.find(kind="Gateway")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -74,13 +75,29 @@ class MockSession:
         )
 
     def settle(self) -> Recording:
-        """Run the loop until every registration and Output is done; errors surface here."""
+        """Run the loop until every registration and Output is done; errors surface here.
+
+        When something fails, the work still pending is run to its end before the error is
+        raised, so :attr:`recording` then holds every registration the program would have
+        sent, and "nothing that uses the bad value was registered" can be asserted on it.
+        """
         try:
             self.loop.run_until_complete(wait_for_rpcs())
         except BaseException:
             self._failed = True
+            self._finish_pending()
             raise
         return self.recording
+
+    def _finish_pending(self, budget_seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + budget_seconds
+        while time.monotonic() < deadline:
+            pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            if not pending:
+                return
+            self.loop.run_until_complete(
+                asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+            )
 
     def resolve(self, output: pulumi.Input[T]) -> Resolved[T]:
         """The value of ``output`` (settling first), with its known and secret flags."""
