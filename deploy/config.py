@@ -9,7 +9,8 @@ in from other components (namespaces, selectors, principals, the trust domain) a
 keys, nor are fields YAML cannot give (``depends_on``).
 
 :func:`load` reads every section, derives the facts that pass from one component to the next
-once (:func:`istio_info`: namespaces, selector, principal, revision, trust domain), and builds
+once (``istio_install.install_info``, which the component builds its own ``info`` with:
+namespaces, selector, principal, revision, trust domain), and builds
 every component's args from them, each checked by the component's own validator exactly as
 the program will pass it (:class:`Planned`), before the program registers anything.
 """
@@ -51,13 +52,10 @@ from mesh_https.gke import validate_args as validate_gke_args
 from mesh_https.https_gateway import HttpsGatewayArgs, gateway_api_workload
 from mesh_https.https_gateway import validate_args as validate_gateway_args
 from mesh_https.identity import principal_of
-from mesh_https.istio_charts import gateway_identity
 from mesh_https.istio_install import (
-    GatewayInfo,
     IstioInfo,
     IstioInstallArgs,
-    _control_plane,  # the component's own revision layout, so the facts cannot differ
-    gateways_of,
+    install_info,
 )
 from mesh_https.istio_install import validate_args as validate_istio_args
 from mesh_https.mesh_namespace import MeshNamespaceArgs
@@ -65,7 +63,6 @@ from mesh_https.mesh_namespace import validate_args as validate_namespace_args
 from mesh_https.pki import CertificateAuthorityArgs, IssuerArgs, PluggedCaArgs, validate_ca_args
 from mesh_https.strict_mtls import StrictMtlsArgs
 from mesh_https.strict_mtls import validate_args as validate_mtls_args
-from mesh_https.versions import ISTIO_VERSION
 from mesh_https.waypoint import WaypointArgs
 from mesh_https.waypoint import validate_args as validate_waypoint_args
 
@@ -419,9 +416,13 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
         aks = checked("cluster", lambda: validate_aks_args(CLUSTER_NAME, _args(raw)))
         return ClusterConfig(type="aks", kind={}, existing={}, aks=aks)
     existing: dict[str, Any] = dict(raw)
-    content = config.get_secret("kubeconfig")
+    content = config.get("kubeconfig")
     if content is not None:
-        existing["kubeconfig"] = content
+        # Checked as the plain text it is here, so a kubeconfig the cluster cannot use is
+        # refused before anything registers and under the key typed; the component gets it
+        # as the secret it is (errors never print it: the field is declared sensitive).
+        checked("cluster", lambda: validate_existing_args(_args(existing, kubeconfig=content)))
+        existing["kubeconfig"] = pulumi.Output.secret(content)
     elif "kubeconfig_path" not in existing:
         v.fail(
             SOURCE,
@@ -431,43 +432,6 @@ def load_cluster(config: pulumi.Config) -> ClusterConfig:
         )
     checked_existing = checked("cluster", lambda: validate_existing_args(_args(existing)))
     return ClusterConfig(type="existing", kind={}, existing=checked_existing)
-
-
-def istio_info(args: IstioInstallArgs) -> IstioInfo:
-    """What ``IstioInstall(args).info`` will be, from its checked args, with the functions
-    the component uses (``gateways_of``, ``gateway_identity``, its revision layout)."""
-    plane = _control_plane(args)
-    trust_domain = args.get("trust_domain", "cluster.local")
-    helm_gateways = args.get("api", "istio") == "istio" or "gateways" in args
-    gateways = tuple(
-        GatewayInfo(
-            g["name"],
-            g["namespace"],
-            *gateway_identity(g["name"], g["namespace"], g["values"], trust_domain),
-        )
-        for g in (gateways_of(args) if helm_gateways else [])
-    )
-    main = (
-        gateways[0]
-        if gateways
-        else GatewayInfo("", args.get("gateway_namespace", "istio-ingress"), {}, "", "")
-    )
-    return IstioInfo(
-        mode=args.get("mode", "sidecar"),
-        revision=plane.workload_revision,
-        version=args.get("version", ISTIO_VERSION),
-        system_namespace=args.get("system_namespace", "istio-system"),
-        gateway_namespace=main.namespace,
-        gateway_selector=main.selector,
-        gateway_service_account=main.service_account,
-        gateway_principal=main.principal,
-        revisions=tuple(plane.revisions),
-        tags=dict(sorted(plane.tags.items())),
-        control_plane_revision=plane.resolved,
-        trust_domain=trust_domain,
-        api=args.get("api", "istio"),
-        gateways=gateways,
-    )
 
 
 def install_namespaces(args: IstioInstallArgs, info: IstioInfo) -> dict[str, str]:
@@ -627,7 +591,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
         _istio_args(raw["istio"], cluster.gateway_service()),
         {"plugged_ca": _plugged_ca_stand_in()} if mesh_ca else {},
     )
-    info = istio_info(istio.args)
+    info = install_info(istio.args)
     pki = _plan(
         "pki",
         validate_ca_args,

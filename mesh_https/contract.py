@@ -24,6 +24,7 @@ field (or, through ``field_name``, the stack-config key the user typed) and what
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc
 import difflib
 import inspect
@@ -513,8 +514,10 @@ def once_known(value: pulumi.Input[T], check: Callable[[T, bool], None]) -> pulu
     through it, and components run their rules across fields through it.
     """
     source = pulumi.Output.from_input(value)
+    # Tasks, not bare coroutines: a coroutine nothing awaits (a registration that never
+    # happens after an earlier error) would be reported as never awaited.
     secret: pulumi.Output[bool] = pulumi.Output.from_input(
-        typing.cast(pulumi.Input[bool], source.is_secret())
+        typing.cast(pulumi.Input[bool], asyncio.ensure_future(source.is_secret()))
     )
 
     def run(both: list[Any]) -> T:
@@ -536,7 +539,7 @@ def passed(checked: pulumi.Output[Any]) -> pulumi.Output[bool]:
         await checked.future()  # raises the check's error; None while unknown
         return True
 
-    return pulumi.Output.from_input(typing.cast(pulumi.Input[bool], wait()))
+    return pulumi.Output.from_input(typing.cast(pulumi.Input[bool], asyncio.ensure_future(wait())))
 
 
 def _defer(

@@ -32,7 +32,7 @@ from mesh_https.constraints import (
     dns_label_problem,
     hostname_problem,
 )
-from mesh_https.contract import Hint, Rule
+from mesh_https.contract import Hint, Rule, Sensitive
 from mesh_https.gateway_api import gateway_api_object
 from mesh_https.identity import principal_of
 from mesh_https.istio_install import GatewayInfo
@@ -124,7 +124,7 @@ class GatewayCertificateArgs(TypedDict, total=False):
     """The hosts this certificate covers. Required."""
     cert_pem: pulumi.Input[str]
     """Bring your own: the certificate PEM, leaf first, then any intermediates."""
-    private_key_pem: pulumi.Input[str]
+    private_key_pem: pulumi.Input[Annotated[str, Sensitive()]]
     """Bring your own: the key PEM, with ``cert_pem``. Kept as a secret."""
     existing_secret: DnsSubdomain
     """Bring your own: a ``kubernetes.io/tls`` secret already in the gateway namespace."""

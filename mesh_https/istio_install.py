@@ -619,6 +619,50 @@ def warn_about_support(args: IstioInstallArgs) -> None:
             pulumi.log.warn(f"{COMPONENT}: {warning}")
 
 
+def _helm_gateways(args: IstioInstallArgs) -> list[GatewayWorkloadArgs]:
+    # With the Gateway API as the default, each Gateway is its own workload (istiod deploys
+    # it): no gateway chart, unless `gateways` asks for one all the same.
+    helm_gateways = args.get("api", "istio") == "istio" or "gateways" in args
+    return gateways_of(args) if helm_gateways else []
+
+
+def _main_gateway(args: IstioInstallArgs, gateways: tuple[GatewayInfo, ...]) -> GatewayInfo:
+    if gateways:
+        return gateways[0]
+    return GatewayInfo("", args.get("gateway_namespace", "istio-ingress"), {}, "", "")
+
+
+def install_info(args: IstioInstallArgs) -> IstioInfo:
+    """What ``IstioInstall(args).info`` is, from checked args: the plain facts other
+    components (and a program checking its config before it registers) take from the
+    install. The component itself builds its ``info`` with this."""
+    plane = _control_plane(args)
+    trust_domain = args.get("trust_domain", "cluster.local")
+    gateways = tuple(
+        GatewayInfo(g["name"], g["namespace"], *gateway_identity(
+            g["name"], g["namespace"], g["values"], trust_domain
+        ))
+        for g in _helm_gateways(args)
+    )  # fmt: skip
+    main = _main_gateway(args, gateways)
+    return IstioInfo(
+        mode=args.get("mode", "sidecar"),
+        revision=plane.workload_revision,
+        version=args.get("version", ISTIO_VERSION),
+        system_namespace=args.get("system_namespace", "istio-system"),
+        gateway_namespace=main.namespace,
+        gateway_selector=main.selector,
+        gateway_service_account=main.service_account,
+        gateway_principal=main.principal,
+        revisions=tuple(plane.revisions),
+        tags=dict(sorted(plane.tags.items())),
+        control_plane_revision=plane.resolved,
+        trust_domain=trust_domain,
+        api=args.get("api", "istio"),
+        gateways=gateways,
+    )
+
+
 class IstioInstall(pulumi.ComponentResource):
     """Istio from its official Helm charts: namespaces, control plane and ingress gateway.
 
@@ -665,28 +709,16 @@ class IstioInstall(pulumi.ComponentResource):
         warn_about_support(args)
         super().__init__("mesh-https:index:IstioInstall", name, None, opts)
 
-        mode = args.get("mode", "sidecar")
-        version = args.get("version", ISTIO_VERSION)
+        self.info = install_info(args)
+        info = self.info
+        mode, version, trust_domain = info.mode, info.version, info.trust_domain
         plane = _control_plane(args)
-        system_ns = args.get("system_namespace", "istio-system")
+        system_ns = info.system_namespace
         ambient_ns = args.get("ambient_namespace", system_ns)
-        trust_domain = args.get("trust_domain", "cluster.local")
         hub = args.get("image_hub", ISTIO_IMAGE_HUB)
-        # With the Gateway API as the default, each Gateway is its own workload (istiod
-        # deploys it): no gateway chart, unless `gateways` asks for one all the same.
-        helm_gateways = args.get("api", "istio") == "istio" or "gateways" in args
-        workloads = gateways_of(args) if helm_gateways else []
-        gateways = tuple(
-            GatewayInfo(g["name"], g["namespace"], *gateway_identity(
-                g["name"], g["namespace"], g["values"], trust_domain
-            ))
-            for g in workloads
-        )  # fmt: skip
-        main = (
-            gateways[0]
-            if gateways
-            else GatewayInfo("", args.get("gateway_namespace", "istio-ingress"), {}, "", "")
-        )
+        workloads = _helm_gateways(args)
+        gateways = info.gateways
+        main = _main_gateway(args, gateways)
         gateway_ns = main.namespace
         self._repository = args.get("chart_repository", ISTIO_CHART_REPOSITORY)
         self._auth = dict(args.get("chart_repository_auth", {}))
@@ -869,22 +901,6 @@ class IstioInstall(pulumi.ComponentResource):
             )  # fmt: skip
         self.gateway: k8s.helm.v3.Release | None = self.gateways.get(main.name)
 
-        self.info = IstioInfo(
-            mode=mode,
-            revision=plane.workload_revision,
-            version=version,
-            system_namespace=system_ns,
-            gateway_namespace=gateway_ns,
-            gateway_selector=main.selector,
-            gateway_service_account=main.service_account,
-            gateway_principal=main.principal,
-            revisions=tuple(plane.revisions),
-            tags=dict(sorted(plane.tags.items())),
-            control_plane_revision=plane.resolved,
-            trust_domain=trust_domain,
-            api=args.get("api", "istio"),
-            gateways=gateways,
-        )
         self.system_namespace = known(system_ns)
         self.gateway_namespace = known(gateway_ns)
         self.gateway_selector = known(main.selector)

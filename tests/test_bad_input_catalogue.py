@@ -1408,6 +1408,13 @@ def _tls_cases() -> list[Case]:
         C(
             "tls",
             "HttpsGateway",
+            brought(_cpem(_cert(key)), [_pem(key)]),  # type: ignore[list-item]
+            f"{where}.private_key_pem",
+            "(a secret value) (a list); it must be a string",
+        ),
+        C(
+            "tls",
+            "HttpsGateway",
             brought("not a pem", _pem(key)),
             f"{where}.cert_pem",
             "does not parse",
@@ -1778,6 +1785,7 @@ def test_bad_input_is_refused_early_and_clearly(mesh_session: MockSession, case:
         COMPONENTS[case.component](_materialize(args))
     assert (err.value.component, err.value.field) == (case.component, case.field), str(err.value)
     assert case.words in str(err.value)
+    assert "PRIVATE KEY" not in str(err.value), "a private key is never printed"
     assert len(mesh_session.settle()) == 0, "nothing may be registered"
 
 
@@ -1879,6 +1887,14 @@ def test_pki_helpers_refuse_bad_input(mesh_session: MockSession, case: HelperCas
 # --------------------------------------------------------------------- the stack config
 
 CONFIG_CASES: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {
+            "mesh-https:cluster": {"type": "existing"},
+            "mesh-https:kubeconfig": "apiVersion: v1\ncontexts: [{name: a, context: {}}]\n",
+        },
+        "mesh-https:cluster.context",
+        "give one of ['a']",
+    ),
     (
         {"mesh-https:gatway": {"hosts": ["a.example.com"]}},
         "mesh-https:gatway",
