@@ -327,7 +327,7 @@ class CanaryRouteArgs(TypedDict, total=False):
     label>}``, the convention of Istio's samples. :attr:`CanaryRoute.gateway_targets` gives
     them to ``StrictMtls``, which admits the gateway to these pods only."""
     depends_on: Sequence[pulumi.Resource]
-    """What must exist first: the ``IstioInstall`` (webhook), the Service, the gateway."""
+    """What must exist first: ``IstioInstall.ready`` (the webhook), the Service, the gateway."""
 
 
 def fqdn(host: str, namespace: str) -> str:

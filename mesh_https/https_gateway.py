@@ -207,7 +207,8 @@ class HttpsGatewayArgs(pki.ValidityArgs, total=False):
     local_ingress: LocalIngress
     """Where this machine reaches the gateway (``cluster.local_ingress``), for the smoke test."""
     depends_on: Sequence[pulumi.Resource]
-    """What must exist first, e.g. the ``IstioInstall`` (so the namespace and istiod are up)."""
+    """What must exist first: ``IstioInstall.ready`` (istiod serving, and the namespaces the
+    install creates), not the whole ``IstioInstall``."""
 
 
 @dataclass
