@@ -276,7 +276,24 @@ def all_objects(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
             runpy.run_path(str(example))
             groups[f"example {example.parent.name}"] = session.settle().manifests()
     groups["every component option"] = kitchen_sink()
+    groups["near misses the contract accepts"] = near_misses()
     return groups
+
+
+def near_misses() -> list[dict[str, Any]]:
+    """What the inputs just short of a refusal build (tests/test_contradictions_accepted.py):
+    accepted by the contract, so a real cluster must accept them too."""
+    from test_contradictions_accepted import ACCEPTED, ROUTE
+
+    import mesh_https as m
+
+    objects: list[dict[str, Any]] = []
+    for i, (component, args) in enumerate(ACCEPTED):
+        base = {"CanaryRoute": ROUTE, "StrictMtls": {"namespaces": ["shop"]}}.get(component, {})
+        with MockSession() as session:
+            getattr(m, component)(f"near{i}", {**base, **args})
+            objects += session.settle().manifests()
+    return objects
 
 
 @pytest.fixture(scope="module")
