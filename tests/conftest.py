@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mesh_https import ValidationError
-from mesh_https.testing import MockSession, Recording, Resolved
+from mesh_https.testing import KubeApi, MockSession, Recording, Resolved
 
 pytest_plugins = ["mesh_https.testing.pytest_plugin"]
 
@@ -126,3 +126,14 @@ def pytest_addoption(parser: Any) -> None:
         action="store_true",
         help="rewrite tests/golden/ from the current synth output instead of comparing",
     )
+
+
+@pytest.fixture(scope="session")
+def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApi]:
+    """One real kube-apiserver (with etcd and the real Istio and Gateway API CRDs) for the
+    whole session, shared by every test that asks for it; built on first use (cached) and
+    stopped at the end. Skips without ``go`` (fails under ``CI=true``)."""
+    from kube_server import api_server
+
+    with api_server(tmp_path_factory.mktemp("kube-apiserver")) as api:
+        yield api

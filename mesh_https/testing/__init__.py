@@ -8,6 +8,8 @@
   on 127.0.0.1, and :func:`handshake` connects to it: real handshakes, in-process.
 - :class:`Recording` finds what was registered (by type, kind, name, namespace) and answers
   whether one resource was registered with a dependency on another.
+- :class:`KubeApi` talks to a real Kubernetes API server (server-side apply with strict field
+  validation, dry runs, get, delete); :class:`KubeApiError` carries the server's refusal.
 - The ``mesh_session`` pytest fixture (``pytest_plugins = ["mesh_https.testing.pytest_plugin"]``)
   hands each test its own :class:`MockSession`.
 """
@@ -20,6 +22,7 @@ from mesh_https.testing._handshake import (
     listeners,
     secret_data,
 )
+from mesh_https.testing._kube_api import KubeApi, KubeApiError
 from mesh_https.testing._mocks import Handler, MeshMocks, RecordingMonitor, wrap_secret
 from mesh_https.testing._recording import RecordedResource, Recording
 from mesh_https.testing._session import MockSession, Resolved, run
@@ -28,6 +31,8 @@ __all__ = [
     "GatewayTlsServer",
     "Handler",
     "HandshakeResult",
+    "KubeApi",
+    "KubeApiError",
     "Listener",
     "MeshMocks",
     "MockSession",
