@@ -100,7 +100,7 @@ def auto_name(resource_name: str) -> str:
 
 def manifest_of(resource_name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest to apply for a registration's (secret-unwrapped) inputs."""
-    manifest = plain_numbers(dict(inputs))
+    manifest: dict[str, Any] = plain_numbers(dict(inputs))
     metadata = dict(manifest.get("metadata") or {})
     metadata.setdefault("name", auto_name(resource_name))
     manifest["metadata"] = metadata
@@ -284,7 +284,8 @@ def delete_earliest(
     for i, resource in enumerate(order, 1):
         key = object_key(resource)
         api_version, kind, namespace, name = key
-        label = f"{step} {i}/{len(order)} ({resource.name}) {describe(manifest_of(resource.name, resource.inputs))}"
+        what = describe(manifest_of(resource.name, resource.inputs))
+        label = f"{step} {i}/{len(order)} ({resource.name}) {what}"
         if (api_version, kind) == ("v1", "Namespace"):
             left = [k for k in inside.get(name, []) if kube.get(k[0], k[1], k[3], k[2])]
             if left:
