@@ -27,16 +27,18 @@ import pytest
 import yaml
 from conftest import ROOT, local_overrides, run_stack, stack_config
 
-from mesh_https.testing import KubeApi, MeshMocks, MockSession, Recording
-from mesh_https.testing._kube_mode import (
+from mesh_https.testing import (
     AppliedObject,
+    KubeApi,
     KubeStepError,
-    ObjectKey,
+    MeshMocks,
+    MockSession,
+    Recording,
     apply_latest,
     delete_earliest,
     goes_to_server,
-    object_key,
 )
+from mesh_https.testing._kube_mode import ObjectKey, object_key
 
 STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 EXAMPLES = sorted(
@@ -309,6 +311,17 @@ def test_a_missing_edge_to_the_namespace_fails_the_latest_order(
     cluster.note(apply_latest(recording, cluster.api))
 
 
+def test_a_missing_edge_to_the_namespace_fails_the_earliest_delete(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    recording, _ = run_stack("dev", **local_overrides("dev", tmp_path))
+    cluster.note(apply_latest(recording, cluster.api))
+    cut = without_edge(recording, "istio-cacerts", "istio-ns-istio-system")
+    with pytest.raises(KubeStepError) as err:
+        delete_earliest(cut, cluster.api)
+    assert "Namespace istio-system: the namespace still holds Secret cacerts" in str(err.value)
+
+
 def with_inputs(recording: Recording, name: str, change: Any) -> Recording:
     """A copy of ``recording`` where resource ``name``'s inputs are ``change(inputs)``."""
     out = Recording()
@@ -331,7 +344,8 @@ def test_an_unknown_field_is_refused(cluster: Cluster, tmp_path: Path) -> None:
     with pytest.raises(KubeStepError) as err:
         cluster.note(apply_latest(typo, cluster.api))
     assert "VirtualService demo/app" in str(err.value)
-    assert 'unknown field "spec.http[0].timout"' in str(err.value)
+    # Strict field validation on a CRD's schema: refused, not pruned.
+    assert ".spec.http[0].timout: field not declared in schema" in str(err.value)
 
 
 def test_an_immutable_field_changed_on_update_is_refused(cluster: Cluster, tmp_path: Path) -> None:
