@@ -51,6 +51,12 @@ def problems(args: CanaryRouteArgs) -> list[tuple[str, str]]:
         found.append(
             ("port", "is needed with api='gateway-api' and subsets: each version is a Service")
         )
+    elif "port" not in args:
+        # The HTTPRoute CRD's rule "Must have port for Service reference" (a real API server
+        # refuses a Service backendRef without one; there is no "the service's only port").
+        found.append(
+            ("port", "is needed with api='gateway-api': a Service backendRef must name its port")
+        )
     found += _api_server_limits(args)
     for i, route in enumerate(args.get("routes", [])):
         field = f"routes[{i}]"

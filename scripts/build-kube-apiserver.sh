@@ -5,8 +5,8 @@
 #
 # The binaries are cached outside the repository, under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/mesh-https/real-tier/<key>/bin, where <key> hashes the Go
-# version and the module's go.mod, go.sum and Go sources: an unchanged pin is a no-op, a
-# changed one rebuilds. Go's own module and build caches are used as they are.
+# version, this script and the module's go.mod, go.sum and Go sources: an unchanged pin is a
+# no-op, a changed one rebuilds. Go's own module and build caches are used as they are.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +21,7 @@ key=$(
   cd "$module"
   {
     go version
+    cat "$repo_root/scripts/build-kube-apiserver.sh"
     find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print | LC_ALL=C sort \
       | while read -r file; do echo "$file"; cat "$file"; done
   } | sha256sum | cut -c1-16
@@ -40,14 +41,24 @@ mkdir -p "$staging"
 trap 'rm -rf "$staging"' EXIT
 
 cd "$module"
+# Kubernetes stamps its version at link time (hack/lib/version.sh); without it /version says
+# v0.0.0 and clients that check the server's version are misled.
+kube_version=$(go list -mod=readonly -m -f '{{.Version}}' k8s.io/kubernetes)
+minor=${kube_version#v*.}
+minor=${minor%%.*}
+stamp=""
+for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  stamp+=" -X $package.gitVersion=$kube_version -X $package.gitMajor=1 -X $package.gitMinor=$minor"
+  stamp+=" -X $package.gitTreeState=clean"
+done
 build() {
   # -mod=readonly: the checked-in go.mod and go.sum are the whole truth; CGO off like
   # Kubernetes' own release builds of these two servers.
-  CGO_ENABLED=0 nice -n 10 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$staging/$1" "$2"
+  CGO_ENABLED=0 nice -n 10 go build -mod=readonly -trimpath -ldflags="-s -w $3" -o "$staging/$1" "$2"
 }
 start=$(date +%s)
-build etcd ./cmd/etcd
-build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+build etcd ./cmd/etcd ""
+build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$stamp"
 echo "build-kube-apiserver: built in $(($(date +%s) - start))s" >&2
 
 # Published in one step, so a half-finished build is never taken for a cached one.

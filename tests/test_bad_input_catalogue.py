@@ -1061,6 +1061,14 @@ CASES += [
         "as '%%'",
     ),
     # What the HTTPRoute CRD refuses (the Gateway API rendering).
+    C(
+        "istio-rule",
+        "CanaryRoute",
+        {"api": "gateway-api", "host": "reviews", "namespace": "shop"},
+        "port",
+        "must name its port",
+        replace=True,
+    ),
     C("istio-rule", "CanaryRoute", {**GW_API, "timeout": "1.5s"}, "timeout", "'1500ms'"),
     C(
         "istio-rule",

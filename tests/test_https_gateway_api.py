@@ -68,6 +68,7 @@ def test_a_gateway_api_route_attaches_and_the_analysis_is_clean(mesh_session: Mo
             "api": "gateway-api",
             "host": "app",
             "namespace": "shop",
+            "port": 8080,
             "gateways": [edge.route_target()],
             "external_hosts": ["a.example.com"],
             "mesh": False,

@@ -1,11 +1,21 @@
-"""Every emitted object, of every stack and example, against third-party schemas.
+"""Every emitted object, of every stack and example, against the real CRDs and older schemas.
 
-- Core kinds: ``kubernetes-validate`` in strict mode (unknown fields rejected), for the
-  Kubernetes version below.
-- Istio kinds: ``@kubernetes-models/istio@3.0.1`` (generated from Istio 1.29.2's CRD schemas),
-  run by ``schemas/validate.mjs``: the package's own validator, then an unknown-field
-  check from the package's types, since the validator alone (like the API server, which
-  prunes them) lets unknown fields through.
+- The real API server (``kube_api``: kube-apiserver 1.36.3 with Istio's CRDs at the pinned
+  release, from the ``istio.io/api`` module, and the Gateway API standard CRDs at the version
+  we install): every object is server-side applied as a dry run with strict field validation.
+  That is the conformance check: the CRDs' own OpenAPI schemas and CEL rules, unknown fields
+  refused, and for core kinds the API server's full validation.
+- Kept, because they check releases the server does not have: the oldest ones we support.
+  The server has only the pinned releases' CRDs, while the package also installs Istio 1.30
+  (and Gateway API from v1.5, the oldest Istio 1.30 takes), and runs on older Kubernetes.
+  A field added after those releases passes the server and is caught here:
+  - Istio kinds: ``@kubernetes-models/istio@3.0.1`` (Istio 1.29.2's CRD schemas);
+  - Gateway API kinds: ``@kubernetes-models/gateway-api@2.0.0`` (Gateway API v1.5.1's types);
+    both run by ``schemas/validate.mjs``: the package's own validator, then an unknown-field
+    check from the package's types;
+  - core kinds: ``kubernetes-validate`` in strict mode, for Kubernetes 1.34.
+  What these add is only that older-release bound: for the pinned releases they check less
+  than the server (no CEL rules, no core-kind validation beyond OpenAPI).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import runpy
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,10 +34,12 @@ import pytest
 import yaml
 from conftest import ROOT, local_overrides, run_stack
 
-from mesh_https.testing import MockSession
+from mesh_https.gateway_api import GATEWAY_API_KINDS
+from mesh_https.istio_objects import ISTIO_KINDS
+from mesh_https.testing import KubeApi, KubeApiError, MockSession
 
 KUBERNETES_VERSION = "1.34.0"
-"""Inside Istio 1.29's supported range (Kubernetes 1.31 to 1.35)."""
+"""Older than the real server's 1.36, inside every supported Istio minor's range."""
 ISTIO_SCHEMA_PACKAGE = "@kubernetes-models/istio@3.0.1"
 ISTIO_SCHEMA_VERSION = "1.29.2"
 VALIDATOR = ROOT / "schemas" / "validate.mjs"
@@ -266,8 +279,42 @@ def all_objects(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
     return groups
 
 
-def test_every_object_passes_the_third_party_schemas(tmp_path: Path) -> None:
-    groups = all_objects(tmp_path)
+@pytest.fixture(scope="module")
+def groups(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    return all_objects(tmp_path_factory.mktemp("emitted"))
+
+
+def test_every_object_is_accepted_by_the_real_api_server(
+    kube_api: KubeApi, groups: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Each object, server-side applied as a dry run (strict field validation) in a scratch
+    namespace: schema, CEL rules, admission, as a cluster at the pinned releases sees them."""
+    scratch = f"schemas-{secrets.token_hex(4)}"
+    kube_api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": scratch}})
+    seen_warnings = len(kube_api.warnings)
+    refusals: list[str] = []
+    checked: set[tuple[str, str]] = set()
+    for group, objects in groups.items():
+        for obj in objects:
+            candidate = copy.deepcopy(obj)
+            if kube_api.namespaced(obj["apiVersion"], obj["kind"]):
+                candidate["metadata"]["namespace"] = scratch
+            try:
+                kube_api.apply(candidate, dry_run=True)
+            except KubeApiError as error:
+                name = obj["metadata"].get("name")
+                refusals.append(f"{group}: {obj['kind']} {name}: {error}")
+            checked.add((obj["apiVersion"], obj["kind"]))
+    kube_api.delete("v1", "Namespace", scratch)
+    assert refusals == []
+    assert kube_api.warnings[seen_warnings:] == []
+    emitted = {(v, k) for table in (ISTIO_KINDS, GATEWAY_API_KINDS) for k, v in table.items()}
+    assert emitted <= checked, f"not covered: {emitted - checked}"
+
+
+def test_every_object_passes_the_older_releases_schemas(
+    groups: dict[str, list[dict[str, Any]]],
+) -> None:
     istio: list[tuple[str, dict[str, Any]]] = []
     failures: list[str] = []
     kinds: set[str] = set()
@@ -339,8 +386,8 @@ def test_core_validator_is_strict() -> None:
 
 
 def test_schema_versions_are_pinned_and_declared() -> None:
-    """The schemas are Istio 1.29's (the newest a fresh machine can install), older than the
-    pinned release: versions.py and the README must say so, and the minor must not be newer."""
+    """The npm schemas are Istio 1.29's, older than the pinned release (the real CRDs are the
+    pinned release's): versions.py and the README must say so, and the minor must not be newer."""
     from mesh_https import versions
 
     package = json.loads((ROOT / "schemas/package.json").read_text())

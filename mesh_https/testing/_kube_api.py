@@ -56,6 +56,9 @@ class KubeApi:
     ``token`` is sent as a bearer token; ``ca_file`` is the PEM of the CA that signed the
     server's certificate (``None`` uses the system's trust store). Safe to share between
     threads: requests are serialised on the one connection.
+
+    :attr:`warnings` collects the server's ``Warning`` headers (deprecated API versions,
+    fields it would drop), each as ``(method, path, text)``, in the order they came.
     """
 
     def __init__(self, url: str, token: str, ca_file: str | None) -> None:
@@ -70,6 +73,7 @@ class KubeApi:
         self._lock = threading.Lock()
         self._connection: http.client.HTTPSConnection | None = None
         self._resources: dict[tuple[str, str], _Resource] = {}
+        self.warnings: list[tuple[str, str, str]] = []
 
     # -- requests -----------------------------------------------------------------------
 
@@ -82,7 +86,8 @@ class KubeApi:
         content_type: str = "application/json",
         query: dict[str, str] | None = None,
     ) -> Any:
-        """Send one request; return the decoded JSON answer (``None`` for an empty one).
+        """Send one request; return the decoded JSON answer (``None`` for an empty one, the
+        text for one that is not JSON).
 
         Raises :class:`KubeApiError` with the server's Status for any answer >= 400.
         """
@@ -93,8 +98,13 @@ class KubeApi:
         if data is not None:
             headers["Content-Type"] = content_type
         with self._lock:
-            status, raw = self._send(method, path, data, headers)
-        payload: Any = json.loads(raw) if raw else None
+            status, raw, warnings = self._send(method, path, data, headers)
+            self.warnings += [(method, path, text) for text in warnings]
+        try:
+            payload: Any = json.loads(raw) if raw else None
+        except ValueError:
+            # Health endpoints (/readyz, /livez) answer in plain text.
+            payload = raw.decode(errors="replace")
         if status >= 400:
             if isinstance(payload, dict) and payload.get("kind") == "Status":
                 details = payload.get("details") or {}
@@ -104,12 +114,12 @@ class KubeApi:
                     str(payload.get("message", "")),
                     list(details.get("causes") or []),
                 )
-            raise KubeApiError(status, "", raw.decode(errors="replace"))
+            raise KubeApiError(status, "", str(payload))
         return payload
 
     def _send(
         self, method: str, path: str, data: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, list[str]]:
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = http.client.HTTPSConnection(
@@ -118,7 +128,12 @@ class KubeApi:
             try:
                 self._connection.request(method, path, body=data, headers=headers)
                 response = self._connection.getresponse()
-                return response.status, response.read()
+                # RFC 7234 warnings: "299 - \"text\"".
+                warnings = [
+                    w.split(" ", 2)[-1].strip('"')
+                    for w in response.headers.get_all("Warning") or []
+                ]
+                return response.status, response.read(), warnings
             except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
                 # A kept-alive connection the server closed: open a new one, once.
                 self._connection.close()
@@ -170,6 +185,10 @@ class KubeApi:
                 return False
             raise
         return True
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        """Whether ``kind`` at ``api_version`` lives in namespaces (per the server's discovery)."""
+        return self._resource(api_version, kind).namespaced
 
     def resource_path(
         self, api_version: str, kind: str, name: str | None, namespace: str | None
