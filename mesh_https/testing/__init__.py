@@ -10,6 +10,9 @@
   whether one resource was registered with a dependency on another.
 - :class:`KubeApi` talks to a real Kubernetes API server (server-side apply with strict field
   validation, dry runs, get, delete); :class:`KubeApiError` carries the server's refusal.
+  ``MeshMocks(kube=api)`` answers every Kubernetes registration from that server, and
+  :func:`apply_latest` / :func:`delete_earliest` replay a :class:`Recording` on it in the
+  most adversarial orders its dependency edges allow (:class:`KubeStepError` on a refusal).
 - The ``mesh_session`` pytest fixture (``pytest_plugins = ["mesh_https.testing.pytest_plugin"]``)
   hands each test its own :class:`MockSession`.
 """
@@ -23,16 +26,27 @@ from mesh_https.testing._handshake import (
     secret_data,
 )
 from mesh_https.testing._kube_api import KubeApi, KubeApiError
+from mesh_https.testing._kube_mode import (
+    AppliedObject,
+    KubeStepError,
+    apply_latest,
+    delete_earliest,
+    earliest_delete_order,
+    goes_to_server,
+    latest_apply_order,
+)
 from mesh_https.testing._mocks import Handler, MeshMocks, RecordingMonitor, wrap_secret
 from mesh_https.testing._recording import RecordedResource, Recording
 from mesh_https.testing._session import MockSession, Resolved, run
 
 __all__ = [
+    "AppliedObject",
     "GatewayTlsServer",
     "Handler",
     "HandshakeResult",
     "KubeApi",
     "KubeApiError",
+    "KubeStepError",
     "Listener",
     "MeshMocks",
     "MockSession",
@@ -40,7 +54,12 @@ __all__ = [
     "Recording",
     "RecordingMonitor",
     "Resolved",
+    "apply_latest",
+    "delete_earliest",
+    "earliest_delete_order",
+    "goes_to_server",
     "handshake",
+    "latest_apply_order",
     "listeners",
     "run",
     "secret_data",

@@ -11,6 +11,14 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
+from mesh_https.testing._kube_mode import (
+    KUBE_SECRET_KEYS,
+    MOCKED_KUBE_TYPES,
+    KubeClient,
+    apply_object,
+    auto_name,
+    manifest_of,
+)
 from mesh_https.testing._recording import RecordedResource, Recording, unwrap_secrets
 from mesh_https.testing._tls import SECRET_OUTPUTS, TLS_HANDLERS
 
@@ -45,10 +53,8 @@ def _command_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str
 def _k8s_object_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
     outputs = dict(inputs)
     metadata = dict(outputs.get("metadata") or {})
-    if "name" not in metadata:
-        # Auto-naming, made stable so two runs agree.
-        suffix = hashlib.sha256(args.name.encode()).hexdigest()[:8]
-        metadata["name"] = f"{args.name}-{suffix}"
+    # Auto-naming, made stable so two runs agree.
+    metadata.setdefault("name", auto_name(args.name))
     outputs["metadata"] = metadata
     return outputs
 
@@ -154,10 +160,18 @@ class MeshMocks(pulumi.runtime.Mocks):
       default VPC and its subnets are found, and an AKS user credential is listed.
     - Anything else echoes its inputs. Add or replace handlers with :meth:`on`.
 
+    With ``kube`` (a :class:`~mesh_https.testing.KubeApi` on a real kube-apiserver), every
+    Kubernetes object is instead server-side applied when it is registered (field manager
+    ``mesh-https``, forced), and the server's object is its outputs: defaults, ``uid``,
+    ``resourceVersion``; a Secret's ``data`` is secret. A refusal fails the registration with
+    the server's message. Helm releases, the CRD ``ConfigFile``, pulumi-tls and cloud
+    resources stay mocked.
+
     Calls (invokes) answer from :attr:`call_results`, keyed by token, or with ``{}``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, kube: KubeClient | None = None) -> None:
+        self.kube = kube
         self.handlers: dict[str, Handler] = {
             token: _ignoring_args(fn) for token, fn in TLS_HANDLERS.items()
         }
@@ -179,15 +193,25 @@ class MeshMocks(pulumi.runtime.Mocks):
         handler = self.handlers.get(args.typ)
         if handler is None and args.typ.startswith("kubernetes:") and "kind" in inputs:
             handler = _k8s_object_outputs
+            if self.kube is not None and args.typ not in MOCKED_KUBE_TYPES:
+                handler = self._applied_outputs
         outputs = handler(args, inputs) if handler else dict(inputs)
         secret_keys = {str(path[0]) for path in secret_paths if path}
         secret_keys.update(SECRET_OUTPUTS.get(args.typ, ()))
+        if handler == self._applied_outputs:
+            secret_keys.update(KUBE_SECRET_KEYS.get(str(inputs.get("kind")), ()))
         if args.typ.startswith("tls:"):
             secret_keys.update(k for k in _ECHOED_SECRETS if k in outputs)
         for key in sorted(secret_keys):
             if key in outputs:
                 outputs[key] = rpc.wrap_rpc_secret(outputs[key])
         return f"{args.name}-id", outputs
+
+    def _applied_outputs(self, args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, Any]:
+        assert self.kube is not None
+        manifest = manifest_of(args.name, inputs)
+        live = apply_object(self.kube, manifest, step=f"register {args.name}")
+        return dict(live)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         # No failures: an empty list, which the SDK's mock monitor iterates (None breaks it).
