@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from real_codegen import (
     GO_EXAMPLE,
     LANGUAGES,
@@ -268,6 +269,12 @@ def test_a_misspelt_field_fails_the_go_build(
         compiled = go(go_dev, command, f"./{package.name}")
         assert compiled.returncode != 0, command
         assert error in compiled.output, (command, compiled.output)
+
+
+def test_the_go_example_is_a_package_added_from_this_provider() -> None:
+    project = yaml.safe_load((GO_EXAMPLE / "Pulumi.yaml").read_text())
+    assert project["runtime"] == "go"
+    assert project["packages"] == {"mesh-https": "../../provider"}
 
 
 def test_the_readme_go_snippet_is_the_go_example() -> None:
