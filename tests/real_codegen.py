@@ -154,13 +154,14 @@ def typescript_project(project: Path) -> Path:
     return project
 
 
-def tsc(project: Path, program: str = "index.ts") -> Compiled:
-    """``tsc --noEmit`` on ``program`` with the example's own compiler options."""
-    config = project / f"tsconfig.{program}.json"
-    config.write_text(json.dumps({"extends": "./tsconfig.json", "files": [program]}))
-    return _run(
-        [str(project / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p", str(config)], project
-    )
+def tsc(project: Path, *programs: str) -> Compiled:
+    """``tsc --noEmit`` on ``programs`` (the example's ``index.ts`` when none) with the
+    example's own compiler options. Each error line starts with its file's name."""
+    files = list(programs) or ["index.ts"]
+    config = project / f"tsconfig.{'-'.join(Path(f).stem for f in files)}.json"
+    config.write_text(json.dumps({"extends": "./tsconfig.json", "files": files}))
+    compiler = str(project / "node_modules" / ".bin" / "tsc")
+    return _run([compiler, "--noEmit", "--pretty", "false", "-p", str(config)], project)
 
 
 def _go_env() -> dict[str, str]:
