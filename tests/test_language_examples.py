@@ -2,9 +2,9 @@
 serves: every resource type, input (at any depth), required input, enum value and output
 they use.
 
-The TypeScript program is read with the TypeScript compiler's parser, not type-checked:
-``@pulumi/mesh-https`` is the SDK ``pulumi package add`` generates with the CLI's code
-generator, which no package registry carries."""
+The TypeScript program is read here with the TypeScript compiler's parser, which needs no
+SDK; ``tests/test_real_codegen.py`` type-checks it against the SDK Pulumi's own generator
+makes (``@pulumi/mesh-https``, which no package registry carries)."""
 
 from __future__ import annotations
 
