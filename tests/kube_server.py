@@ -20,7 +20,6 @@ import contextlib
 import datetime as dt
 import ipaddress
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -39,13 +38,13 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from real_tier import build, need
 
 from mesh_https.gateway_api import GATEWAY_API_VERSION
 from mesh_https.testing import KubeApi, KubeApiError
 from mesh_https.versions import ISTIO_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD_SCRIPT = ROOT / "scripts" / "build-kube-apiserver.sh"
 
 ISTIO_API_MODULE = "istio.io/api"
 ISTIO_CRD_FILE = "kubernetes/customresourcedefinitions.gen.yaml"
@@ -56,14 +55,8 @@ START_TIMEOUT = 90.0
 
 
 def require_tool(tool: str) -> str:
-    """The path of ``tool``; skip the test when it is missing, or fail under ``CI=true``."""
-    found = shutil.which(tool)
-    if found is None:
-        reason = f"the real control-plane tier needs '{tool}' on PATH (it builds from Go modules)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true, so this is a failure, not a skip")
-        pytest.skip(reason)
-    return found
+    """The path of ``tool`` (skip where it is missing; fail under ``CI=true``)."""
+    return need(tool, "the real control-plane tier builds etcd and kube-apiserver from Go modules")
 
 
 @dataclass
@@ -79,15 +72,10 @@ timings = Timings()
 
 def build_binaries() -> Path:
     """Build (or find cached) etcd and kube-apiserver; return the folder holding them."""
-    require_tool("go")
     began = time.monotonic()
-    result = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, check=False
-    )
+    built = build("build-kube-apiserver.sh", "etcd and kube-apiserver")
     timings.build = time.monotonic() - began
-    if result.returncode != 0:
-        pytest.fail(f"building kube-apiserver failed:\n{result.stderr[-4000:]}")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return built
 
 
 def module_dir(module: str, version: str) -> Path:

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+from real_tier import build, need
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "golden" / "provider-schema.json"
-BUILD_SCRIPT = ROOT / "scripts" / "build-pulumi-codegen.sh"
 TS_EXAMPLE = ROOT / "examples" / "typescript-dev"
 GO_EXAMPLE = ROOT / "examples" / "go-dev"
 LANGUAGES = ("nodejs", "go", "python", "dotnet")
@@ -38,27 +37,10 @@ LANGUAGES = ("nodejs", "go", "python", "dotnet")
 SDK_DIR = Path("sdks") / "mesh-https"
 
 
-def need(tool: str, why: str) -> str:
-    """The path of ``tool``; if it is missing, skip saying ``why`` it is needed (fail under
-    ``CI=true``, where every tier must run)."""
-    found = shutil.which(tool)
-    if found is not None:
-        return found
-    message = f"{tool} is not installed: {why}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: this tier must run)")
-    pytest.skip(message)
-
-
 @functools.cache
 def codegen() -> Path:
     """The pulumi-codegen binary, built (or found in the cache) by the build script."""
-    need("go", "it builds Pulumi's schema binder and SDK generators (tools/pulumi-codegen)")
-    built = subprocess.run(
-        [str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=3600, check=False
-    )
-    assert built.returncode == 0, f"building pulumi-codegen failed:\n{built.stderr[-4000:]}"
-    return Path(built.stdout.strip().splitlines()[-1])
+    return build("build-pulumi-codegen.sh", "Pulumi's schema binder and SDK generators")
 
 
 @dataclass(frozen=True)
