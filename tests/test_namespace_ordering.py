@@ -16,42 +16,24 @@ from pathlib import Path
 import pytest
 from conftest import local_overrides, run_stack
 
-from mesh_https.testing import RecordedResource, Recording
-
-
-def _edges(resource: RecordedResource) -> set[str]:
-    edges = set(resource.dependencies)
-    for urns in resource.property_dependencies.values():
-        edges.update(urns)
-    return edges
+from mesh_https.testing import Recording, dependency_closure
 
 
 def unordered_objects(recording: Recording) -> list[str]:
     """Each namespaced object whose Namespace the same graph creates but that does not come
     after it (directly or through recorded edges), as ``"<kind> <ns>/<name> (<resource>)"``."""
-    by_urn = {r.urn: r for r in recording}
     created = {
         r.object_name: r.urn
         for r in recording
         if r.custom and r.kind == "Namespace" and r.object_name is not None
     }
-    closure: dict[str, set[str]] = {}
-
-    def after(urn: str) -> set[str]:
-        if urn not in closure:
-            closure[urn] = set()  # edges form a DAG; this also stops a cycle from recursing
-            direct = _edges(by_urn[urn]) if urn in by_urn else set()
-            found = set(direct)
-            for dep in direct:
-                found |= after(dep)
-            closure[urn] = found
-        return closure[urn]
+    closure = dependency_closure(recording)
 
     missing = []
     for r in recording:
         if not r.custom or r.kind == "Namespace" or r.namespace not in created:
             continue
-        if created[r.namespace] not in after(r.urn):
+        if created[r.namespace] not in closure[r.urn]:
             missing.append(f"{r.kind or r.type} {r.namespace}/{r.object_name} ({r.name})")
     return missing
 
