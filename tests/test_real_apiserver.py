@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -194,3 +195,20 @@ def test_a_dry_run_stores_nothing(kube_api: KubeApi, namespace: str) -> None:
     with pytest.raises(KubeApiError) as missing:
         kube_api.delete("networking.istio.io/v1", "VirtualService", "reviews", namespace)
     assert missing.value.status == 404
+
+
+def test_a_connection_the_server_closed_is_replaced(kube_api: KubeApi) -> None:
+    """The client keeps one connection alive; once the other end has gone (an idle timeout,
+    a reset, a TLS close without close_notify), the next request opens a new one instead of
+    failing, and no request after it finds the old one half-used."""
+    assert kube_api.request("GET", "/version")["gitVersion"]
+    connection = kube_api._connection
+    assert connection is not None
+
+    def gone() -> None:
+        raise ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+
+    connection.getresponse = gone  # type: ignore[method-assign,assignment]
+    for _ in range(3):
+        assert kube_api.request("GET", "/version")["gitVersion"]
+    assert kube_api._connection is not connection

@@ -134,12 +134,17 @@ class KubeApi:
                     for w in response.headers.get_all("Warning") or []
                 ]
                 return response.status, response.read(), warnings
-            except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
-                # A kept-alive connection the server closed: open a new one, once.
+            except (http.client.HTTPException, OSError):
+                # A kept-alive connection the server closed (an EOF, a reset, a TLS close
+                # alert) leaves http.client unable to send again: open a new one, once.
                 self._connection.close()
                 self._connection = None
                 if attempt == 2:
                     raise
+            except BaseException:
+                self._connection.close()
+                self._connection = None
+                raise
         raise AssertionError("unreachable")
 
     def close(self) -> None:
