@@ -80,3 +80,16 @@ def test_manifests_get_ints_back_and_a_stable_name() -> None:
         manifest["metadata"]["name"] == manifest_of("secret", {"metadata": {}})["metadata"]["name"]
     )
     assert manifest["metadata"]["name"].startswith("secret-")
+
+
+def test_a_namespace_nothing_depends_on_goes_last_whatever_was_registered_first() -> None:
+    """Ties among objects nothing depends on go to the Namespace: registration order (which
+    the engine's scheduling can change) never decides whether it is applied last."""
+    with MockSession() as session:
+        k8s.core.v1.ConfigMap("early", metadata={"name": "early", "namespace": "b"})
+        k8s.core.v1.Namespace("ns-b", metadata={"name": "b"})
+        k8s.core.v1.ConfigMap("late", metadata={"name": "late", "namespace": "b"})
+        recording = session.settle()
+    order = _names(latest_apply_order(recording))
+    assert order[-1] == "ns-b"
+    assert _names(earliest_delete_order(recording))[0] == "ns-b"

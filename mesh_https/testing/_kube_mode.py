@@ -174,8 +174,10 @@ def _teardown_sequence(recording: Recording) -> list[RecordedResource]:
 
     Taken from the end: an object becomes free once every object depending on it (through
     any chain of edges) is taken, and the one freed most recently is taken next, so each
-    object follows its last dependent immediately. Ties go to the object registered first:
-    programs register what others need first, so that is the adversarial choice.
+    object follows its last dependent immediately. Ties go to a Namespace first (so it is
+    applied as late as its edges allow: an object that forgot its edge to it then fails),
+    then to the object registered first: programs register what others need first, so that
+    is the adversarial choice.
     """
     objects = [r for r in recording if goes_to_server(r)]
     position = {r.urn: i for i, r in enumerate(objects)}
@@ -185,8 +187,12 @@ def _teardown_sequence(recording: Recording) -> list[RecordedResource]:
     for urn in position:
         for dep in deps[urn]:
             waiting[dep] += 1
-    stack = sorted((u for u, n in waiting.items() if n == 0), key=position.__getitem__)
-    stack.reverse()  # the first registered on top
+
+    def tie(urn: str) -> tuple[bool, int]:
+        return (objects[position[urn]].kind != "Namespace", position[urn])
+
+    stack = sorted((u for u, n in waiting.items() if n == 0), key=tie)
+    stack.reverse()  # the first to take on top
     taken: list[RecordedResource] = []
     while stack:
         urn = stack.pop()
@@ -196,7 +202,7 @@ def _teardown_sequence(recording: Recording) -> list[RecordedResource]:
             waiting[dep] -= 1
             if waiting[dep] == 0:
                 freed.append(dep)
-        stack.extend(sorted(freed, key=position.__getitem__, reverse=True))
+        stack.extend(sorted(freed, key=tie, reverse=True))
     if len(taken) != len(objects):
         stuck = sorted(r.name for r in objects if waiting[r.urn] > 0)
         raise KubeStepError(f"the recorded edges form a cycle through {stuck}")
