@@ -254,16 +254,27 @@ def _path_problem(
     )
 
 
+def _cert_and_roots(
+    cert_pem: str, roots_pem: str
+) -> tuple[x509.Certificate, list[x509.Certificate]] | None:
+    """A CA's first certificate and its roots, or ``None`` where either does not parse (the
+    contract refuses those, naming the field)."""
+    try:
+        cert = x509.load_pem_x509_certificates(cert_pem.encode())[0]
+        return cert, x509.load_pem_x509_certificates(roots_pem.encode())
+    except ValueError:
+        return None
+
+
 def issuer_problem(issuer: Mapping[str, str]) -> tuple[str, str] | None:
     """What is wrong with a brought issuer (:class:`IssuerArgs`, plain PEMs), as
     ``(field, problem)``, or ``None``: its key must be its certificate's, and the certificate
     must lead to ``root_cert_pem`` through ``chain_pem``, which a server presents after its
     leaf, so it must hold the issuer too unless the issuer is the root itself."""
-    try:
-        cert = x509.load_pem_x509_certificates(issuer["cert_pem"].encode())[0]
-        roots = x509.load_pem_x509_certificates(issuer["root_cert_pem"].encode())
-    except ValueError:
-        return None  # the contract refuses these (CaBundle), naming the field
+    loaded = _cert_and_roots(issuer["cert_pem"], issuer["root_cert_pem"])
+    if loaded is None:
+        return None
+    cert, roots = loaded
     problem = key_pair_problem(cert, issuer["private_key_pem"])
     if problem:
         return "private_key_pem", problem
@@ -290,11 +301,10 @@ def plugged_ca_problem(ca: Mapping[str, str]) -> tuple[str, str] | None:
     key must be ``ca-cert.pem``'s, which must lead through ``cert-chain.pem`` to
     ``root-cert.pem``; the chain must start with ``ca-cert.pem`` (workloads present it after
     their own certificates)."""
-    try:
-        cert = x509.load_pem_x509_certificates(ca["ca_cert_pem"].encode())[0]
-        roots = x509.load_pem_x509_certificates(ca["root_cert_pem"].encode())
-    except ValueError:
-        return None  # the contract refuses these (CaBundle), naming the field
+    loaded = _cert_and_roots(ca["ca_cert_pem"], ca["root_cert_pem"])
+    if loaded is None:
+        return None
+    cert, roots = loaded
     problem = key_pair_problem(cert, ca["ca_key_pem"])
     if problem:
         return "ca_key_pem", problem
