@@ -95,6 +95,39 @@ def _ca(common_name: str, issuer: str | None = None) -> tuple[str, str]:
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
 
 
+def ca_pair(common_name: str) -> tuple[str, str]:
+    """A real, self-signed CA certificate named ``common_name`` and its key (PEMs); the same
+    each call."""
+    return _ca(common_name)
+
+
+@functools.cache
+def leaf(host: str, issuer: str) -> tuple[str, str]:
+    """A real server certificate for ``host`` (its SAN) signed by the CA ``issuer``, and its
+    key (PEMs); the same each call."""
+    issuer_cert_pem, issuer_key_pem = _ca(issuer)
+    signer = serialization.load_pem_private_key(issuer_key_pem.encode(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, host)]))
+        .issuer_name(x509.load_pem_x509_certificate(issuer_cert_pem.encode()).subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=60))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
 def plugged_ca_files(intermediate: str, root: str = "ROOT") -> dict[str, str]:
     """A consistent plug-in CA (``PluggedCaArgs``): the intermediate ``intermediate``, signed
     by the root ``root``, its key, the chain and the root; the same each call."""

@@ -7,77 +7,19 @@ synthesises cleanly. The PEM material of brought certificates is made here, once
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from typing import Any
 
-from conftest import stack_config
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from conftest import ca_pair, leaf, stack_config
 
 from mesh_https.istio_install import GATEWAY_API_VERSION
 from mesh_https.versions import ISTIO_CHART_REPOSITORY, ISTIO_VERSION
 
-CA_USAGE = x509.KeyUsage(
-    digital_signature=True,
-    content_commitment=False,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=True,
-    crl_sign=True,
-    encipher_only=False,
-    decipher_only=False,
-)
 
-
-def _pem(key: ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-@functools.cache
 def pki() -> dict[str, str]:
     """A CA (certificate and key) and a leaf for ``brought.mesh-https.test`` it signed."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=90))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(CA_USAGE, critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    host = "brought.mesh-https.test"
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=60))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return {
-        "ca_cert": ca.public_bytes(serialization.Encoding.PEM).decode(),
-        "ca_key": _pem(ca_key),
-        "leaf_cert": leaf.public_bytes(serialization.Encoding.PEM).decode(),
-        "leaf_key": _pem(leaf_key),
-    }
+    ca_cert, ca_key = ca_pair("test CA")
+    leaf_cert, leaf_key = leaf("brought.mesh-https.test", "test CA")
+    return {"ca_cert": ca_cert, "ca_key": ca_key, "leaf_cert": leaf_cert, "leaf_key": leaf_key}
 
 
 def _on(stack: str, **sections: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ input ..."), which is what a ``ValidationError`` that is also a ``ValueError`` t
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -20,48 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from conftest import ROOT, ca_pair, ca_pem, leaf
 
 from mesh_https import ValidationError, synth
 
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def _cert_pem(key: ec.EllipticCurvePrivateKey, name: str, *, ca: bool) -> str:
-    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
-        )
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
-
-
-SERVER_KEY, OTHER_KEY, CA_KEY = _key(), _key(), _key()
-SERVER_CERT = _cert_pem(SERVER_KEY, "a.example.com", ca=False)
-CA_CERT = _cert_pem(CA_KEY, "brought CA", ca=True)
-OTHER_KEY_PEM = _key_pem(OTHER_KEY)
+SERVER_CERT, _ = leaf("a.example.com", "brought CA")
+CA_CERT = ca_pem("brought CA")
+_, OTHER_KEY_PEM = ca_pair("a key that belongs to neither")
 SECRET_LINE = OTHER_KEY_PEM.splitlines()[1]
 """A line of a secret key: never in what the user sees."""
 
